@@ -1,0 +1,92 @@
+"""Serializers used only to describe the API in OpenAPI (the views validate in bulk instead)."""
+
+from rest_framework import serializers
+
+
+class ItemIn(serializers.Serializer):
+    id = serializers.CharField(max_length=255)
+    title = serializers.CharField(required=False, max_length=500)
+    description = serializers.CharField(required=False)
+    categories = serializers.ListField(child=serializers.CharField(), required=False)
+    attributes = serializers.DictField(required=False)
+    available = serializers.BooleanField(required=False, default=True)
+
+
+class ItemOut(ItemIn):
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class ItemPatch(ItemIn):
+    id = serializers.CharField(required=False)
+
+
+class ItemBatchIn(serializers.Serializer):
+    items = ItemIn(many=True)
+
+
+class UserIn(serializers.Serializer):
+    id = serializers.CharField(max_length=255)
+    attributes = serializers.DictField(required=False)
+    profile_text = serializers.CharField(required=False)
+
+
+class UserOut(UserIn):
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class UserPatch(UserIn):
+    id = serializers.CharField(required=False)
+
+
+class UserBatchIn(serializers.Serializer):
+    users = UserIn(many=True)
+
+
+class UpsertOut(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+
+
+class InteractionIn(serializers.Serializer):
+    user = serializers.CharField()
+    item = serializers.CharField()
+    type = serializers.CharField(help_text="One of the tenant's interaction types.")
+    value = serializers.FloatField(required=False, default=1.0)
+    timestamp = serializers.DateTimeField(required=False, help_text="Defaults to receipt time.")
+    event_id = serializers.CharField(required=False, help_text="Makes re-sends idempotent.")
+    recommendation_id = serializers.CharField(required=False)
+
+
+class InteractionBatchIn(serializers.Serializer):
+    interactions = InteractionIn(many=True)
+
+
+class InteractionBatchOut(serializers.Serializer):
+    stored = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    users_created = serializers.IntegerField()
+
+
+class JobOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    status = serializers.ChoiceField(choices=["queued", "running", "succeeded", "failed"])
+    progress = serializers.FloatField()
+    counts = serializers.DictField()
+    error = serializers.CharField(allow_null=True)
+    error_details = serializers.ListField(child=serializers.DictField())
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class ErrorBody(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.ListField(child=serializers.DictField())
+
+
+class ErrorOut(serializers.Serializer):
+    error = ErrorBody()

@@ -1,0 +1,1 @@
+"""Algorithms over numpy/torch arrays; importable without Django (enforced by import-linter)."""

@@ -1,0 +1,53 @@
+"""Jobs: every long operation, with progress an operator and the API can read."""
+
+import uuid
+from typing import ClassVar
+
+from django.db import models
+
+from tenants.managers import TenantOwnedModel
+
+
+class Job(TenantOwnedModel):
+    """A long operation run by a worker: kind, status, progress, counts, error and timings."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    class Kind(models.TextChoices):
+        IMPORT_ITEMS = "import_items", "import items"
+        IMPORT_USERS = "import_users", "import users"
+        IMPORT_INTERACTIONS = "import_interactions", "import interactions"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.FloatField(default=0.0)
+    # e.g. {"rows": 1200, "created": 1000, "updated": 200}
+    counts = models.JSONField(default=dict, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    input_file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    error = models.TextField(blank=True)
+    error_details = models.JSONField(default=list, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+        indexes: ClassVar = [
+            models.Index(fields=["tenant", "-created_at"], name="job_tenant_recent")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status} ({self.id})"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()

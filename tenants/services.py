@@ -1,0 +1,83 @@
+"""Use cases for tenants and API keys."""
+
+import hashlib
+import hmac
+import secrets
+import string
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from recsys_platform.errors import ApplicationError
+from tenants.models import ALL_SCOPES, ApiKey, Tenant, slug_validator
+
+KEY_TAG = "rsk"
+_PREFIX_ALPHABET = string.ascii_lowercase + string.digits
+# last_used_at is a hint for operators; writing it on every request would cost a row update each.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def tenant_get_or_create(*, slug: str, name: str | None = None) -> tuple[Tenant, bool]:
+    from django.core.exceptions import ValidationError
+
+    try:
+        slug_validator(slug)
+    except ValidationError as exc:
+        raise ApplicationError(
+            "invalid_slug", f"Invalid tenant slug {slug!r}: {exc.messages[0]}"
+        ) from exc
+    return Tenant.objects.get_or_create(slug=slug, defaults={"name": name or slug})
+
+
+@transaction.atomic
+def api_key_create(
+    *, tenant: Tenant, scopes: list[str] | tuple[str, ...] = ALL_SCOPES, name: str = ""
+) -> tuple[ApiKey, str]:
+    """Create a key; return it and the full secret, which is never stored and shown only once."""
+    unknown = sorted(set(scopes) - set(ALL_SCOPES))
+    if unknown or not scopes:
+        raise ApplicationError(
+            "invalid_scopes", f"Scopes must be a non-empty subset of {list(ALL_SCOPES)}."
+        )
+    while True:
+        prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(8))
+        if not ApiKey.objects.filter(prefix=prefix).exists():
+            break
+    secret = secrets.token_urlsafe(32)
+    raw_key = f"{KEY_TAG}_{prefix}_{secret}"
+    key = ApiKey.objects.create(
+        tenant=tenant, name=name, prefix=prefix, digest=_digest(raw_key), scopes=sorted(set(scopes))
+    )
+    return key, raw_key
+
+
+def api_key_revoke(*, key: ApiKey) -> ApiKey:
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+    return key
+
+
+def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
+    """The active key matching `raw_key` (looked up by prefix, digest compared in constant time)."""
+    parts = raw_key.split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_TAG or not parts[1] or not parts[2]:
+        return None
+    key = ApiKey.objects.select_related("tenant").filter(prefix=parts[1]).first()
+    if key is None or not hmac.compare_digest(key.digest, _digest(raw_key)):
+        return None
+    if key.revoked_at is not None:
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+        ).update(last_used_at=now)
+        key.last_used_at = now
+    return key

@@ -1,0 +1,64 @@
+"""Shared fixtures: tenants, API clients with real keys, and a real Celery worker."""
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from tenants.models import ALL_SCOPES, Tenant
+from tenants.scoping import tenant_scope
+from tenants.services import api_key_create
+
+
+@pytest.fixture
+def tenant(db: Any) -> Tenant:
+    return Tenant.objects.create(slug="acme", name="Acme")
+
+
+@pytest.fixture
+def other_tenant(db: Any) -> Tenant:
+    return Tenant.objects.create(slug="globex", name="Globex")
+
+
+@pytest.fixture
+def scoped(tenant: Tenant) -> Iterator[Tenant]:
+    """Run the test body inside `tenant`'s scope (as a request or task would)."""
+    with tenant_scope(tenant):
+        yield tenant
+
+
+@pytest.fixture
+def make_client(db: Any) -> Callable[..., APIClient]:
+    def make(tenant: Tenant, scopes: tuple[str, ...] = ALL_SCOPES) -> APIClient:
+        _, raw_key = api_key_create(tenant=tenant, scopes=scopes)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(make_client: Callable[..., APIClient], tenant: Tenant) -> APIClient:
+    """An all-scope client of `tenant`."""
+    return make_client(tenant)
+
+
+@pytest.fixture
+def other_api(make_client: Callable[..., APIClient], other_tenant: Tenant) -> APIClient:
+    return make_client(other_tenant)
+
+
+@pytest.fixture
+def celery_worker(transactional_db: Any) -> Iterator[Any]:
+    """A real Celery worker (thread pool) consuming both queues of the real broker."""
+    from celery.contrib.testing.worker import start_worker
+
+    from recsys_platform.celery import app
+
+    app.control.purge()
+    with start_worker(
+        app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=30
+    ) as worker:
+        yield worker
