@@ -118,6 +118,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = RECSYS_DATA_DIR / "staticfiles"
+# Present even before collectstatic, so WhiteNoise does not warn in tests and benchmarks.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = env_path("RECSYS_MEDIA_ROOT", RECSYS_DATA_DIR / "media")
 MEDIA_URL = "media/"
 STORAGES = {

@@ -1,5 +1,6 @@
 """The base of every tenant API view: the one place a request enters its tenant's scope."""
 
+from contextvars import Token
 from typing import Any, ClassVar
 
 from django.http import HttpRequest, HttpResponseBase
@@ -19,6 +20,7 @@ class TenantAPIView(APIView):
 
     required_scope: ClassVar[str | dict[str, str] | None] = None
     tenant: Tenant
+    _tenant_token: "Token[Tenant | None] | None"
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # authentication and scope checks run here

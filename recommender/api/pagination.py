@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -17,7 +16,7 @@ class IdCursorPagination(CursorPagination):
     max_page_size = 1000
 
     def paginate_queryset(
-        self, queryset: QuerySet[Any], request: Request, view: Any = None
+        self, queryset: Any, request: Request, view: Any = None
     ) -> list[Any] | None:
         raw_limit = request.query_params.get(self.page_size_query_param)
         if raw_limit is not None and (

@@ -1,0 +1,3 @@
+"""Operator UI: each module registers the admin of one area."""
+
+from recommender.admin import catalog, jobs  # noqa: F401

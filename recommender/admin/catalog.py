@@ -1,0 +1,45 @@
+"""Admin of items, users and interactions, scoped to the tenants an operator may operate."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from recommender.models import EndUser, Interaction, Item
+from tenants.admin_base import OperableTenantFilter, TenantOwnedAdmin
+
+
+@admin.register(Item)
+class ItemAdmin(TenantOwnedAdmin):
+    list_display = ("external_id", "title", "tenant", "available", "updated_at")
+    list_filter = (("tenant", OperableTenantFilter), "available")
+    search_fields = ("external_id", "title")
+    readonly_fields = ("content_hash", "created_at", "updated_at")
+    ordering = ("-updated_at",)
+
+
+@admin.register(EndUser)
+class EndUserAdmin(TenantOwnedAdmin):
+    list_display = ("external_id", "tenant", "updated_at")
+    list_filter = (("tenant", OperableTenantFilter),)
+    search_fields = ("external_id",)
+    readonly_fields = ("created_at", "updated_at")
+    ordering = ("-updated_at",)
+
+
+@admin.register(Interaction)
+class InteractionAdmin(TenantOwnedAdmin):
+    """Events are facts sent by the tenant's app: shown, never edited here."""
+
+    list_display = ("timestamp", "tenant", "user", "item", "type", "value", "event_id")
+    list_filter = (("tenant", OperableTenantFilter), "type")
+    search_fields = ("event_id", "user__external_id", "item__external_id")
+    list_select_related = ("tenant", "user", "item")  # type: ignore[assignment]
+    ordering = ("-timestamp",)
+    show_full_result_count = False  # COUNT(*) over millions of events on every page is slow
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

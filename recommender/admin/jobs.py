@@ -1,0 +1,1 @@
+"""Admin of jobs: progress bars and file imports."""
