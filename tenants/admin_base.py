@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from tenants.managers import TenantScopedManager
 from tenants.models import Tenant
 
 
@@ -37,8 +38,14 @@ class TenantOwnedAdmin(admin.ModelAdmin):
         return queryset.filter(tenant__in=operable_tenants(request.user))
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        related = db_field.related_model
         if db_field.name == "tenant":
             kwargs["queryset"] = operable_tenants(request.user)
+        elif isinstance(getattr(related, "objects", None), TenantScopedManager):
+            # Choices for a relation to tenant-owned rows: only the operator's tenants' rows.
+            kwargs["queryset"] = related.objects.unscoped().filter(
+                tenant__in=operable_tenants(request.user)
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

@@ -2,6 +2,7 @@
 
 `Model.objects` filters by the tenant in scope and raises when none is set. The bypasses are
 explicit and named: `Model.objects.for_tenant(t)` and `Model.objects.unscoped()` (admin only).
+Django's own machinery (forms, admin widgets, cascades) uses a plain default manager.
 """
 
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -30,7 +31,8 @@ class TenantScopedManager(models.Manager[_M]):
 
     def create(self, **kwargs: Any) -> _M:
         # An explicit tenant is an explicit choice; otherwise the tenant in scope (or an error).
-        kwargs.setdefault("tenant", get_current_tenant())
+        if "tenant" not in kwargs:
+            kwargs["tenant"] = get_current_tenant()
         return self.unscoped().create(**kwargs)
 
 
@@ -39,6 +41,9 @@ class TenantOwnedModel(models.Model):
 
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
 
+    # Declared first, so it is Django's `_default_manager`: model forms, admin widgets and
+    # serializers build querysets before any request scope exists. Our code never names it.
+    unscoped_for_django_internals: models.Manager[Any] = models.Manager()
     objects: TenantScopedManager[Any] = TenantScopedManager()
 
     class Meta:

@@ -35,6 +35,7 @@ class InteractionAdmin(TenantOwnedAdmin):
     list_filter = (("tenant", OperableTenantFilter), "type")
     search_fields = ("event_id", "user__external_id", "item__external_id")
     list_select_related = ("tenant", "user", "item")  # type: ignore[assignment]
+    raw_id_fields = ("user", "item")  # a select of every user and item would not scale
     ordering = ("-timestamp",)
     show_full_result_count = False  # COUNT(*) over millions of events on every page is slow
 

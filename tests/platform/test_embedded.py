@@ -1,0 +1,67 @@
+"""The embedded servers: reused when running, restarted after an unclean stop."""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+from recsys_platform import embedded
+
+
+def _postmaster_pid(data_dir: Path) -> int:
+    return int((data_dir / "postgres" / "postmaster.pid").read_text().splitlines()[0])
+
+
+def _wait_gone(pid: int) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"process {pid} did not exit")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "data"
+    yield folder
+    embedded.stop_embedded(folder)
+
+
+def test_postgres_starts_is_reused_and_survives_a_crash(data_dir: Path) -> None:
+    host = embedded.ensure_postgres(data_dir, "probe")
+    first_pid = _postmaster_pid(data_dir)
+    assert embedded.ensure_postgres(data_dir, "probe") == host
+    assert _postmaster_pid(data_dir) == first_pid  # reused, not restarted
+
+    os.kill(first_pid, signal.SIGKILL)  # an unclean stop leaves a stale postmaster.pid
+    _wait_gone(first_pid)
+    host = embedded.ensure_postgres(data_dir, "probe")
+    assert _postmaster_pid(data_dir) != first_pid
+    with psycopg.connect(host=str(host), user="postgres", dbname="probe") as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        distance = conn.execute("SELECT '[1,0]'::vector <=> '[0,1]'::vector").fetchone()
+    assert distance == (1.0,)
+
+
+def test_redis_starts_is_reused_and_survives_a_crash(data_dir: Path) -> None:
+    url = embedded.ensure_redis(data_dir)
+    socket_path = url.removeprefix("redis+socket://")
+    client = redis.Redis(unix_socket_path=socket_path)
+    client.set("probe", "kept")
+    pid = int(client.info()["process_id"])
+    assert embedded.ensure_redis(data_dir) == url
+    assert int(client.info()["process_id"]) == pid
+
+    os.kill(pid, signal.SIGKILL)
+    _wait_gone(pid)
+    assert embedded.ensure_redis(data_dir) == url
+    restarted = redis.Redis(unix_socket_path=socket_path)
+    assert int(restarted.info()["process_id"]) != pid
+    assert restarted.ping()
