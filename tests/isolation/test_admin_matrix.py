@@ -1,0 +1,124 @@
+"""Every admin view of tenant data × {own tenant's row, another tenant's row, a missing id}.
+
+A staff operator of tenant A reaches B's rows exactly as it reaches ids that do not exist: the
+change page answers the same way (Django's "does not exist" redirect), the changelist omits them.
+"""
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Permission, User
+from django.db.models import Model
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from recommender.models import EndUser, Interaction, Item, Job
+from tenants.models import ApiKey, Tenant
+from tenants.services import api_key_create
+
+
+def _item(tenant: Tenant) -> Model:
+    return Item.objects.create(tenant=tenant, external_id="shared-id", title=f"{tenant.slug} item")
+
+
+def _user(tenant: Tenant) -> Model:
+    return EndUser.objects.create(tenant=tenant, external_id="shared-user")
+
+
+def _interaction(tenant: Tenant) -> Model:
+    return Interaction.objects.create(
+        tenant=tenant,
+        user=_user(tenant),
+        item=_item(tenant),
+        type="view",
+        timestamp=timezone.now(),
+        event_id=f"{tenant.slug}-event",
+    )
+
+
+def _job(tenant: Tenant) -> Model:
+    return Job.objects.create(tenant=tenant, kind=Job.Kind.IMPORT_ITEMS)
+
+
+def _api_key(tenant: Tenant) -> Model:
+    return api_key_create(tenant=tenant, name=f"{tenant.slug} key")[0]
+
+
+def _tenant(tenant: Tenant) -> Model:
+    return tenant
+
+
+CREATORS: dict[type[Model], Callable[[Tenant], Model]] = {
+    Tenant: _tenant,
+    ApiKey: _api_key,
+    Item: _item,
+    EndUser: _user,
+    Interaction: _interaction,
+    Job: _job,
+}
+# Admin models that hold no tenant data.
+NOT_TENANT_DATA = {"auth", "django_celery_beat"}
+
+
+def test_every_admin_model_of_our_apps_is_in_the_matrix() -> None:
+    ours = {model for model in admin.site._registry if model._meta.app_label not in NOT_TENANT_DATA}
+    assert ours == set(CREATORS), "add new admin models to CREATORS"
+
+
+def _missing_pk(model: type[Model]) -> str:
+    return str(uuid.uuid4()) if model._meta.pk.get_internal_type() == "UUIDField" else "999999999"
+
+
+@pytest.fixture
+def operator_client(db: Any, tenant: Tenant) -> Client:
+    user = User.objects.create_user("operator", password="pw-operator-1", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label__in=["tenants", "recommender"])
+    )
+    tenant.operators.add(user)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("model", list(CREATORS), ids=lambda m: m.__name__)
+def test_operator_reaches_other_tenants_rows_as_missing_ids(
+    model: type[Model], operator_client: Client, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    own = CREATORS[model](tenant)
+    foreign = CREATORS[model](other_tenant)
+    opts = model._meta
+    change = f"admin:{opts.app_label}_{opts.model_name}_change"
+
+    own_page = operator_client.get(reverse(change, args=[own.pk]))
+    assert own_page.status_code == 200
+
+    foreign_page = operator_client.get(reverse(change, args=[foreign.pk]))
+    missing_page = operator_client.get(reverse(change, args=[_missing_pk(model)]))
+    assert foreign_page.status_code == missing_page.status_code
+    assert foreign_page.status_code in (302, 404)
+    assert foreign_page.get("Location") == missing_page.get("Location")
+
+    listing = operator_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+    assert listing.status_code == 200
+    shown = {row.pk for row in listing.context["cl"].result_list}
+    assert own.pk in shown
+    assert foreign.pk not in shown
+    assert other_tenant.slug not in listing.content.decode()  # not even in a filter
+
+
+def test_superuser_sees_every_tenant(db: Any, tenant: Tenant, other_tenant: Tenant) -> None:
+    boss = User.objects.create_superuser("boss", "boss@example.com", "pw-boss-1")
+    client = Client()
+    client.force_login(boss)
+    _item(tenant)
+    _item(other_tenant)
+    listing = client.get(reverse("admin:recommender_item_changelist"))
+    assert {row.tenant_id for row in listing.context["cl"].result_list} == {
+        tenant.pk,
+        other_tenant.pk,
+    }
