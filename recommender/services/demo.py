@@ -91,7 +91,7 @@ def demo_setup(*, progress: Callable[[str], None] = lambda _: None) -> DemoSetup
         user_model.objects.create_superuser(ADMIN_USERNAME, "admin@localhost", password)
     elif not admin_user.check_password(password):
         # The admin exists with a password we did not store (set by hand): do not reset it.
-        password = "(unchanged: set by hand)"
+        password = "(unchanged: set by hand)"  # noqa: S105  (a message, not a secret)
 
     raw_key = stored.get("api_key", "")
     key: ApiKey | None = api_key_authenticate(raw_key=raw_key) if raw_key else None

@@ -280,3 +280,20 @@ def interactions_store_batch(*, tenant: Tenant, payload: Any) -> dict[str, int]:
     if errors:
         raise _reject(errors, "interactions")
     return write_interactions(tenant, parsed, item_ids)
+
+
+def resolve_interaction_items(
+    tenant: Tenant, rows: list[InteractionRow], indexes: list[int], errors: RowErrors
+) -> dict[str, int]:
+    """The item id map {external_id: pk} of the items `rows` name; unknown items are faults.
+
+    `indexes` are the rows' indexes as `parse_rows` returned them. For callers that parse rows
+    themselves (the file import, where a repeated event_id is a duplicate, not a fault).
+    """
+    named = list({row.item for row in rows})
+    item_ids = _ids_by_external("recommender_item", tenant.pk, named)
+    if len(item_ids) < len(named):
+        for index, row in zip(indexes, rows, strict=True):
+            if row.item not in item_ids:
+                errors.add(index, "item", f"unknown item {row.item!r}")
+    return item_ids

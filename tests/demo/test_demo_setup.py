@@ -42,4 +42,4 @@ def test_demo_setup_loads_once_and_prints_working_credentials(
     assert page.status_code == 200
     assert len(page.json()["results"]) == 5
     assert (data_dir / "demo_credentials.json").stat().st_mode & 0o077 == 0
-    assert settings.RECSYS_DATA_DIR == data_dir
+    assert data_dir == settings.RECSYS_DATA_DIR

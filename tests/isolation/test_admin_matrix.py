@@ -1,4 +1,4 @@
-"""Every admin view of tenant data × {own tenant's row, another tenant's row, a missing id}.
+"""Every admin view of tenant data x {own tenant's row, another tenant's row, a missing id}.
 
 A staff operator of tenant A reaches B's rows exactly as it reaches ids that do not exist: the
 change page answers the same way (Django's "does not exist" redirect), the changelist omits them.

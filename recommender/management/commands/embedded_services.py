@@ -1,4 +1,4 @@
-"""`manage.py embedded_services status|stop`: the embedded PostgreSQL and Redis of the data folder."""
+"""`manage.py embedded_services status|stop`: the embedded PostgreSQL and Redis."""
 
 from typing import Any
 
