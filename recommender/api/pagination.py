@@ -2,8 +2,10 @@
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Field
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 
 from recsys_platform.errors import ApplicationError
@@ -14,6 +16,18 @@ class IdCursorPagination(CursorPagination):
     page_size = 100
     page_size_query_param = "limit"
     max_page_size = 1000
+    _position_field: "Field[Any, Any] | None" = None
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        cursor = super().decode_cursor(request)
+        # DRF trusts the cursor's position; a forged one ('p=abc' on an integer key) would reach
+        # the query and fail there as a 500, so it is checked against the ordering field here.
+        if cursor is not None and cursor.position is not None and self._position_field is not None:
+            try:
+                self._position_field.to_python(cursor.position)
+            except DjangoValidationError:
+                raise NotFound(self.invalid_cursor_message) from None
+        return cursor
 
     def paginate_queryset(
         self, queryset: Any, request: Request, view: Any = None
@@ -27,6 +41,7 @@ class IdCursorPagination(CursorPagination):
                 f"'limit' must be an integer from 1 to {self.max_page_size}.",
                 details=[{"field": "limit", "message": "out of range"}],
             )
+        self._position_field = queryset.model._meta.get_field(self.ordering)
         try:
             return super().paginate_queryset(queryset, request, view)
         except NotFound:

@@ -1,17 +1,32 @@
-"""API v1 routes. Ids are the tenant's own external ids (any characters but '/')."""
+"""API v1 routes. Ids are the tenant's own external ids (any characters but '/' and NUL)."""
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from recommender.api import views
+
+
+class ExternalIdConverter:
+    """Any characters but '/' and NUL: PostgreSQL text cannot hold NUL, so no such id exists."""
+
+    regex = "[^/\x00]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ExternalIdConverter, "external_id")
 
 urlpatterns = [
     path("items/batch", views.ItemBatchView.as_view(), name="items-batch"),
     path("users/batch", views.UserBatchView.as_view(), name="users-batch"),
     path("interactions/batch", views.InteractionBatchView.as_view(), name="interactions-batch"),
     path("items", views.ItemListView.as_view(), name="items-list"),
-    path("items/<str:item_id>", views.ItemDetailView.as_view(), name="items-detail"),
+    path("items/<external_id:item_id>", views.ItemDetailView.as_view(), name="items-detail"),
     path("users", views.UserListView.as_view(), name="users-list"),
-    path("users/<str:user_id>", views.UserDetailView.as_view(), name="users-detail"),
+    path("users/<external_id:user_id>", views.UserDetailView.as_view(), name="users-detail"),
     path("jobs", views.JobListView.as_view(), name="jobs-list"),
-    path("jobs/<str:job_id>", views.JobDetailView.as_view(), name="jobs-detail"),
+    path("jobs/<external_id:job_id>", views.JobDetailView.as_view(), name="jobs-detail"),
 ]

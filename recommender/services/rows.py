@@ -18,6 +18,8 @@ TEXT_MAX = 20_000
 CATEGORY_MAX = 200
 CATEGORIES_MAX_COUNT = 50
 ATTRIBUTES_MAX_KEYS = 100
+# json.dumps (and the stack) give out near 1,000 levels while orjson parses 1,024.
+ATTRIBUTES_MAX_DEPTH = 16
 RECOMMENDATION_ID_MAX = 64
 MAX_ERRORS_REPORTED = 100
 
@@ -30,14 +32,17 @@ class RowErrors:
 
     items: list[dict[str, Any]] = field(default_factory=list)
     total: int = 0
+    # Every faulty row, also those past the cap on reported items, so counts stay true.
+    faulty_rows: set[int] = field(default_factory=set)
 
     def add(self, row: int, field_name: str | None, message: str) -> None:
         self.total += 1
+        self.faulty_rows.add(row)
         if len(self.items) < MAX_ERRORS_REPORTED:
             self.items.append({"row": row, "field": field_name, "message": message})
 
     def rows_at_fault(self) -> int:
-        return len({e["row"] for e in self.items})
+        return len(self.faulty_rows)
 
     def __bool__(self) -> bool:
         return self.total > 0
@@ -96,6 +101,10 @@ def _external_id(value: Any, name: str) -> str:
         raise _RowFaultError(name, f"'{name}' must be non-empty with no surrounding spaces")
     if len(value) > EXTERNAL_ID_MAX:
         raise _RowFaultError(name, f"'{name}' is longer than {EXTERNAL_ID_MAX} characters")
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL
+        raise _RowFaultError(name, f"'{name}' contains a NUL character")
+    if "/" in value:  # ids are URL path segments (/items/{id}); a '/' could never be addressed
+        raise _RowFaultError(name, f"'{name}' must not contain '/'")
     return value
 
 
@@ -118,6 +127,8 @@ def _optional_id(value: Any, name: str, limit: int) -> str | None:
         raise _RowFaultError(name, f"'{name}' must be a string")
     if len(value) > limit:
         raise _RowFaultError(name, f"'{name}' is longer than {limit} characters")
+    if "\x00" in value:
+        raise _RowFaultError(name, f"'{name}' contains a NUL character")
     return value
 
 
@@ -129,7 +140,7 @@ def _categories(value: Any) -> list[str]:
     if len(value) > CATEGORIES_MAX_COUNT:
         raise _RowFaultError("categories", f"at most {CATEGORIES_MAX_COUNT} categories")
     for entry in value:
-        if not isinstance(entry, str) or not entry or len(entry) > CATEGORY_MAX:
+        if not isinstance(entry, str) or not entry or len(entry) > CATEGORY_MAX or "\x00" in entry:
             raise _RowFaultError(
                 "categories",
                 f"each category must be a non-empty string of ≤{CATEGORY_MAX} characters",
@@ -144,11 +155,23 @@ def _attributes(value: Any) -> dict[str, Any]:
         raise _RowFaultError("attributes", "'attributes' must be an object")
     if len(value) > ATTRIBUTES_MAX_KEYS:
         raise _RowFaultError("attributes", f"at most {ATTRIBUTES_MAX_KEYS} attributes")
-    for key, entry in value.items():
+    # The whole tree, without recursion: jsonb refuses NUL in keys and strings (nested too).
+    stack: list[tuple[str, Any, int]] = [(str(key), entry, 1) for key, entry in value.items()]
+    while stack:
+        key, entry, depth = stack.pop()
+        if "\x00" in key:
+            raise _RowFaultError("attributes", "attribute names must not contain NUL characters")
         if isinstance(entry, float) and not math.isfinite(entry):
             raise _RowFaultError("attributes", f"attribute '{key}' must be a finite number")
         if isinstance(entry, str) and "\x00" in entry:
             raise _RowFaultError("attributes", f"attribute '{key}' contains a NUL character")
+        if isinstance(entry, (dict, list)):
+            if depth >= ATTRIBUTES_MAX_DEPTH:
+                raise _RowFaultError(
+                    "attributes", f"attributes nest at most {ATTRIBUTES_MAX_DEPTH} levels deep"
+                )
+            children = entry.items() if isinstance(entry, dict) else enumerate(entry)
+            stack.extend((f"{key}.{name}", child, depth + 1) for name, child in children)
     return value
 
 
@@ -184,6 +207,12 @@ def parse_timestamp(value: Any, name: str, default: datetime.datetime) -> dateti
         ) from None
     if parsed.tzinfo is None:
         raise _RowFaultError(name, f"'{name}' needs a time zone (e.g. 'Z' or '+01:00')")
+    try:
+        # 0001-01-01T00:00+14:00 is a year-0 instant in UTC: PostgreSQL stores it, but no read of
+        # the row could ever turn it back into a datetime.
+        parsed.astimezone(datetime.UTC)
+    except OverflowError:
+        raise _RowFaultError(name, f"'{name}' is out of range: {value[:40]!r}") from None
     return parsed
 
 
@@ -238,8 +267,12 @@ def interaction_parser(
     def parse(raw: Any) -> InteractionRow:
         raw = _check_fields(raw, _INTERACTION_FIELDS, ("user", "item", "type"))
         kind = raw["type"]
-        if not isinstance(kind, str) or kind not in known_types:
-            raise _RowFaultError("type", f"unknown interaction type {kind!r}; known: {known_list}")
+        if not isinstance(kind, str):  # never repr() it: a deeply nested value overflows repr
+            raise _RowFaultError("type", "'type' must be a string")
+        if kind not in known_types:
+            raise _RowFaultError(
+                "type", f"unknown interaction type {kind[:40]!r}; known: {known_list}"
+            )
         return InteractionRow(
             user=_external_id(raw["user"], "user"),
             item=_external_id(raw["item"], "item"),
@@ -293,6 +326,13 @@ def parse_rows(
     return parsed, indexes
 
 
+def _patched_bool(value: Any) -> bool:
+    # In a PATCH, null is no value to fall back to a default: it would silently set `true`.
+    if value is None:
+        raise _RowFaultError("available", "'available' must be true or false")
+    return _bool(value, "available", True)
+
+
 def parse_partial_item(raw: Any) -> dict[str, Any]:
     """Validate a PATCH body for an item; return only the fields it sets, as model values."""
     raw = _check_fields(raw, _ITEM_FIELDS, ())
@@ -301,7 +341,7 @@ def parse_partial_item(raw: Any) -> dict[str, Any]:
         "description": lambda v: _text(v, "description", TEXT_MAX),
         "categories": _categories,
         "attributes": _attributes,
-        "available": lambda v: _bool(v, "available", True),
+        "available": _patched_bool,
     }
     return {name: setters[name](raw[name]) for name in raw if name in setters}
 

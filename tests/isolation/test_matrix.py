@@ -1,0 +1,371 @@
+"""Every API v1 URL, every method its view implements, and {own tenant, other tenant, no key}.
+
+Tenants A (the caller) and B hold rows with identical external ids, and each holds rows the other
+lacks. Requested by A, B-only ids behave exactly as ids that exist nowhere: the same status, error
+code and details, with B's rows unchanged to the last column. The matrix is generated from
+`recommender.api.urls.urlpatterns`; a route with no case here fails the suite.
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, reverse
+from rest_framework.test import APIClient
+
+from recommender.api import urls as api_urls
+from recommender.models import EndUser, Item, Job
+from tenants.models import Tenant
+from tests.api.support import ApiResponse, assert_error, tenant_rows
+from tests.factories import EndUserFactory, InteractionFactory, ItemFactory
+
+MISSING = "exists-nowhere"
+IGNORED_METHODS = {"options", "head", "trace"}
+
+
+@dataclass
+class World:
+    """Two tenants with overlapping and disjoint ids, and a client for each."""
+
+    a: Tenant
+    b: Tenant
+    api_a: APIClient
+    api_b: APIClient
+    job_a: Job
+    job_b: Job
+
+
+@pytest.fixture
+def world(tenant: Tenant, other_tenant: Tenant, api: APIClient, other_api: APIClient) -> World:
+    jobs: dict[str, Job] = {}
+    for owner, own in ((tenant, "a-only"), (other_tenant, "b-only")):
+        shared_item = ItemFactory(tenant=owner, external_id="shared", title=f"{owner.slug} item")
+        ItemFactory(tenant=owner, external_id=own, title=f"{owner.slug} {own}")
+        shared_user = EndUserFactory(
+            tenant=owner, external_id="shared-user", profile_text=owner.slug
+        )
+        EndUserFactory(tenant=owner, external_id=f"{own}-user")
+        InteractionFactory(
+            tenant=owner, user=shared_user, item=shared_item, event_id="shared-event"
+        )
+        jobs[owner.slug] = Job.objects.create(tenant=owner, kind=Job.Kind.IMPORT_ITEMS)
+    for client in (api, other_api):
+        client.raise_request_exception = False
+    return World(tenant, other_tenant, api, other_api, jobs[tenant.slug], jobs[other_tenant.slug])
+
+
+def call(client: APIClient, method: str, url: str, body: Any = None) -> ApiResponse:
+    if body is None:
+        return getattr(client, method)(url)
+    return getattr(client, method)(url, body, format="json")
+
+
+def assert_same_as_missing(
+    foreign: ApiResponse, missing: ApiResponse, ids: tuple[str, str]
+) -> None:
+    """A foreign id's answer is a missing id's answer, once the ids themselves are swapped."""
+    foreign_error = assert_error(foreign, 404, "not_found")
+    missing_error = assert_error(missing, 404, "not_found")
+    assert foreign_error["details"] == missing_error["details"]
+    assert foreign_error["message"].replace(ids[0], ids[1]) == missing_error["message"]
+
+
+# --- cases: what "own" and "other tenant" mean for each route and method -----------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """How one (route, method) is exercised; `path` builds a URL, `body` is sent as JSON."""
+
+    path: Callable[[World], str]
+    body: Any
+    own: Callable[[World], None]
+    other: Callable[[World], None]
+
+
+def _detail_path(route: str, kwarg: str, value: str) -> str:
+    return reverse(route, kwargs={kwarg: value})
+
+
+def _detail_case(
+    route: str, kwarg: str, method: str, body: Any, own_check: Callable[[World, ApiResponse], None]
+) -> Case:
+    def own(world: World) -> None:
+        response = call(world.api_a, method, _detail_path(route, kwarg, own_id(world)), body)
+        own_check(world, response)
+
+    def other(world: World) -> None:
+        foreign_id, missing_id = other_ids(world)
+        foreign = call(world.api_a, method, _detail_path(route, kwarg, foreign_id), body)
+        missing = call(world.api_a, method, _detail_path(route, kwarg, missing_id), body)
+        assert_same_as_missing(foreign, missing, (foreign_id, missing_id))
+        # B still sees its own row, unchanged.
+        assert call(world.api_b, "get", _detail_path(route, kwarg, foreign_id)).status_code == 200
+
+    def own_id(world: World) -> str:
+        return {
+            "items-detail": "shared",
+            "users-detail": "shared-user",
+            "jobs-detail": str(world.job_a.pk),
+        }[route]
+
+    def other_ids(world: World) -> tuple[str, str]:
+        return {
+            "items-detail": ("b-only", MISSING),
+            "users-detail": ("b-only-user", MISSING),
+            "jobs-detail": (str(world.job_b.pk), str(uuid.uuid4())),
+        }[route]
+
+    return Case(
+        path=lambda world: _detail_path(route, kwarg, own_id(world)),
+        body=body,
+        own=own,
+        other=other,
+    )
+
+
+def _got(expected_id: Callable[[World], str], title_key: str | None = None) -> Any:
+    def check(world: World, response: ApiResponse) -> None:
+        assert response.status_code == 200, response.content
+        assert response.json()["id"] == expected_id(world)
+        if title_key == "item":
+            assert response.json()["title"] == f"{world.a.slug} item"
+        if title_key == "user":
+            assert response.json()["profile_text"] == world.a.slug
+
+    return check
+
+
+def _patched_item(world: World, response: ApiResponse) -> None:
+    assert response.status_code == 200, response.content
+    assert Item.objects.for_tenant(world.a).get(external_id="shared").title == "patched"
+    assert (
+        Item.objects.for_tenant(world.b).get(external_id="shared").title == f"{world.b.slug} item"
+    )
+
+
+def _patched_user(world: World, response: ApiResponse) -> None:
+    assert response.status_code == 200, response.content
+    assert EndUser.objects.for_tenant(world.a).get(external_id="shared-user").profile_text == "p"
+    assert EndUser.objects.for_tenant(world.b).get(external_id="shared-user").profile_text == (
+        world.b.slug
+    )
+
+
+def _deleted(model: Any, external_id: str) -> Callable[[World, ApiResponse], None]:
+    def check(world: World, response: ApiResponse) -> None:
+        assert response.status_code == 204, response.content
+        assert not model.objects.for_tenant(world.a).filter(external_id=external_id).exists()
+        assert model.objects.for_tenant(world.b).filter(external_id=external_id).exists()
+
+    return check
+
+
+def _list_case(route: str, owned: Callable[[World, str], set[str]]) -> Case:
+    """Lists: each tenant sees exactly its own rows, each once; B-only ids never reach A.
+
+    `owned(world, "a" | "b")` is the set of ids that tenant holds.
+    """
+
+    def listed(client: APIClient) -> list[str]:
+        response = client.get(reverse(route), {"limit": 1000})
+        assert response.status_code == 200, response.content
+        ids = [row["id"] for row in response.json()["results"]]
+        assert len(ids) == len(set(ids))
+        return ids
+
+    def own(world: World) -> None:
+        assert set(listed(world.api_a)) == owned(world, "a")
+
+    def other(world: World) -> None:
+        seen_by_a = set(listed(world.api_a))
+        assert set(listed(world.api_b)) == owned(world, "b")
+        only_b = owned(world, "b") - owned(world, "a")
+        assert only_b
+        assert not only_b & seen_by_a
+
+    return Case(path=lambda world: reverse(route), body=None, own=own, other=other)
+
+
+def _catalog_ids(suffix: str) -> Callable[[World, str], set[str]]:
+    return lambda world, side: {f"shared{suffix}", f"{side}-only{suffix}"}
+
+
+def _batch_case(route: str, key: str, own_rows: list[Any], other_rows: list[Any]) -> Case:
+    def own(world: World) -> None:
+        response = call(world.api_a, "post", reverse(route), {key: own_rows})
+        assert response.status_code == 200, response.content
+        if key == "interactions":
+            # "shared-event" exists in both tenants: a duplicate for A; B's copy is not A's.
+            # "b-only-user" is unknown to A, so it is created in A like any new user.
+            assert response.json() == {"stored": 1, "duplicates": 1, "users_created": 1}
+            assert EndUser.objects.for_tenant(world.a).filter(external_id="b-only-user").exists()
+        else:
+            assert response.json() == {"created": 0, "updated": len(own_rows)}
+
+    def other(world: World) -> None:
+        response = call(world.api_a, "post", reverse(route), {key: other_rows})
+        if key == "interactions":
+            # A B-only item is a row error, word for word the error of an item that exists nowhere.
+            missing_rows = [{**row, "item": MISSING} for row in other_rows]
+            missing = call(world.api_a, "post", reverse(route), {key: missing_rows})
+            foreign_error = assert_error(response, 400, "validation_error")
+            missing_error = assert_error(missing, 400, "validation_error")
+            assert foreign_error["message"] == missing_error["message"]
+            assert [(d["row"], d["field"]) for d in foreign_error["details"]] == [(0, "item")]
+            foreign_message = foreign_error["details"][0]["message"]
+            assert (
+                foreign_message.replace("b-only", MISSING) == missing_error["details"][0]["message"]
+            )
+        else:
+            # B's ids are new to A: created in A, not "updated" in B.
+            assert response.status_code == 200, response.content
+            assert response.json() == {"created": len(other_rows), "updated": 0}
+
+    return Case(path=lambda world: reverse(route), body={key: own_rows}, own=own, other=other)
+
+
+CASES: dict[tuple[str, str], Case] = {
+    ("items-batch", "post"): _batch_case(
+        "items-batch",
+        "items",
+        [{"id": "shared", "title": "A renamed"}, {"id": "a-only"}],
+        [{"id": "b-only", "title": "A's own b-only"}],
+    ),
+    ("users-batch", "post"): _batch_case(
+        "users-batch",
+        "users",
+        [{"id": "shared-user", "profile_text": "A"}],
+        [{"id": "b-only-user"}],
+    ),
+    ("interactions-batch", "post"): _batch_case(
+        "interactions-batch",
+        "interactions",
+        [
+            {"user": "shared-user", "item": "shared", "type": "view", "event_id": "shared-event"},
+            {"user": "b-only-user", "item": "a-only", "type": "view", "event_id": "new-event"},
+        ],
+        [{"user": "shared-user", "item": "b-only", "type": "view", "event_id": "x-event"}],
+    ),
+    ("items-list", "get"): _list_case("items-list", _catalog_ids("")),
+    ("users-list", "get"): _list_case("users-list", _catalog_ids("-user")),
+    ("jobs-list", "get"): _list_case(
+        "jobs-list", lambda world, side: {str(world.job_a.pk if side == "a" else world.job_b.pk)}
+    ),
+    ("items-detail", "get"): _detail_case(
+        "items-detail", "item_id", "get", None, _got(lambda w: "shared", "item")
+    ),
+    ("items-detail", "patch"): _detail_case(
+        "items-detail", "item_id", "patch", {"title": "patched"}, _patched_item
+    ),
+    ("items-detail", "delete"): _detail_case(
+        "items-detail", "item_id", "delete", None, _deleted(Item, "shared")
+    ),
+    ("users-detail", "get"): _detail_case(
+        "users-detail", "user_id", "get", None, _got(lambda w: "shared-user", "user")
+    ),
+    ("users-detail", "patch"): _detail_case(
+        "users-detail", "user_id", "patch", {"profile_text": "p"}, _patched_user
+    ),
+    ("users-detail", "delete"): _detail_case(
+        "users-detail", "user_id", "delete", None, _deleted(EndUser, "shared-user")
+    ),
+    ("jobs-detail", "get"): _detail_case(
+        "jobs-detail", "job_id", "get", None, _got(lambda w: str(w.job_a.pk))
+    ),
+}
+
+
+# --- the matrix, generated from the URL patterns ---------------------------------------------
+
+
+def api_routes() -> list[tuple[str, str]]:
+    """(route name, method) for every pattern of recommender.api.urls and method its view has."""
+    routes: list[tuple[str, str]] = []
+    for pattern in api_urls.urlpatterns:
+        assert isinstance(pattern, URLPattern), f"enumerate nested includes too: {pattern}"
+        assert pattern.name, f"name every API URL pattern: {pattern}"
+        view_class = pattern.callback.view_class  # type: ignore[attr-defined]
+        for method in view_class.http_method_names:
+            if method not in IGNORED_METHODS and hasattr(view_class, method):
+                routes.append((pattern.name, method))
+    return routes
+
+
+ROUTES = api_routes()
+ROUTE_IDS = [f"{name}-{method}" for name, method in ROUTES]
+
+
+def test_every_api_route_is_in_the_matrix() -> None:
+    assert all(pattern.name for pattern in api_urls.urlpatterns), "name every API URL pattern"
+    missing = sorted(set(ROUTES) - set(CASES))
+    assert not missing, f"add these API routes to CASES in {__name__}: {missing}"
+    stale = sorted(set(CASES) - set(ROUTES))
+    assert not stale, f"remove these stale entries from CASES: {stale}"
+    assert len(ROUTES) >= 13
+
+
+def _case(route: tuple[str, str]) -> Case:
+    if route not in CASES:
+        pytest.fail(f"no isolation case for {route}: add it to CASES")
+    return CASES[route]
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=ROUTE_IDS)
+def test_own_tenant(world: World, route: tuple[str, str]) -> None:
+    b_before = tenant_rows(world.b)
+    _case(route).own(world)
+    assert tenant_rows(world.b) == b_before
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=ROUTE_IDS)
+def test_other_tenants_ids_behave_as_missing(world: World, route: tuple[str, str]) -> None:
+    b_before = tenant_rows(world.b)
+    _case(route).other(world)
+    assert tenant_rows(world.b) == b_before
+
+
+# Without a key, HEAD and OPTIONS must be refused too: they are answered by the same views.
+NO_KEY_ROUTES = [
+    *ROUTES,
+    *((name, "head") for name, method in ROUTES if method == "get"),
+    *((name, "options") for name in dict.fromkeys(name for name, _ in ROUTES)),
+]
+
+
+@pytest.mark.parametrize("route", NO_KEY_ROUTES, ids=lambda route: f"{route[0]}-{route[1]}")
+def test_no_key_is_401(world: World, route: tuple[str, str]) -> None:
+    name, method = route
+    if route in CASES:
+        case, body = CASES[route], CASES[route].body
+    else:  # HEAD or OPTIONS: any case of the route gives its URL
+        case, body = _case(next(r for r in ROUTES if r[0] == name)), None
+    before = (tenant_rows(world.a), tenant_rows(world.b))
+    response = call(APIClient(), method, case.path(world), body)
+    if method == "head":
+        assert response.status_code == 401
+    else:
+        assert_error(response, 401, "not_authenticated")
+    assert (tenant_rows(world.a), tenant_rows(world.b)) == before
+
+
+def test_a_foreign_job_is_404_like_a_random_one(world: World) -> None:
+    """Jobs are looked up by uuid: B's job, a fresh uuid and a non-uuid all answer the same."""
+    answers = [
+        world.api_a.get(reverse("jobs-detail", kwargs={"job_id": job_id}))
+        for job_id in (str(world.job_b.pk), str(uuid.uuid4()), "not-a-uuid")
+    ]
+    errors = [assert_error(response, 404, "not_found") for response in answers]
+    assert len({(e["code"], str(e["details"])) for e in errors}) == 1
+    assert world.api_b.get(reverse("jobs-detail", kwargs={"job_id": str(world.job_b.pk)})).json()[
+        "id"
+    ] == str(world.job_b.pk)
+
+
+def test_shared_ids_resolve_to_the_callers_row(world: World) -> None:
+    a_item = world.api_a.get(reverse("items-detail", kwargs={"item_id": "shared"})).json()
+    b_item = world.api_b.get(reverse("items-detail", kwargs={"item_id": "shared"})).json()
+    assert a_item["title"] == f"{world.a.slug} item"
+    assert b_item["title"] == f"{world.b.slug} item"
