@@ -77,7 +77,8 @@ DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
-    _EMBEDDED_DB_NAME = "recsys"
+    # Tests point worker subprocesses at the test database through this.
+    _EMBEDDED_DB_NAME = env_str("RECSYS_EMBEDDED_DB_NAME", "recsys")
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.postgresql",
@@ -132,6 +133,12 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("RECSYS_MAX_BODY_BYTES", 16 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 4 * 1024 * 1024
 RECSYS_MAX_BATCH_ROWS = env_int("RECSYS_MAX_BATCH_ROWS", 5000)
+# Seconds an encode job waits after the batch that queued it: later batches ride along.
+RECSYS_ENCODE_DEBOUNCE_S = env_int("RECSYS_ENCODE_DEBOUNCE_S", 5)
+# Items per committed encoding chunk: what a killed worker can lose and must redo.
+RECSYS_ENCODE_CHUNK = env_int("RECSYS_ENCODE_CHUNK", 256)
+# A running job that reported no progress for this long lost its worker; the sweeper requeues it.
+RECSYS_JOB_STALE_S = env_int("RECSYS_JOB_STALE_S", 600)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.authentication.ApiKeyAuthentication"],

@@ -13,24 +13,10 @@ SCOPE_RECOMMEND = "recommend"
 SCOPE_MANAGE = "manage"
 ALL_SCOPES = (SCOPE_INGEST, SCOPE_RECOMMEND, SCOPE_MANAGE)
 
-DEFAULT_INTERACTION_TYPES: dict[str, float] = {
-    "view": 1.0,
-    "click": 2.0,
-    "cart": 4.0,
-    "purchase": 8.0,
-    "rating": 1.0,
-    "like": 4.0,
-    "dislike": -4.0,
-}
-
 slug_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
     "Use 1-50 lowercase letters, digits and inner hyphens.",
 )
-
-
-def default_tenant_settings() -> dict:
-    return {"interaction_types": dict(DEFAULT_INTERACTION_TYPES)}
 
 
 class Tenant(models.Model):
@@ -39,11 +25,9 @@ class Tenant(models.Model):
     slug = models.SlugField(max_length=50, unique=True, validators=[slug_validator])
     name = models.CharField(max_length=200)
     active = models.BooleanField(default=True)
-    settings = models.JSONField(
-        default=default_tenant_settings,
-        blank=True,
-        help_text='Tenant settings, e.g. {"interaction_types": {"view": 1.0, "purchase": 8.0}}.',
-    )
+    # Free-form operator notes and integration settings; the recommender's own settings are the
+    # versioned RecommenderConfig.
+    settings = models.JSONField(default=dict, blank=True)
     operators = models.ManyToManyField(
         django_settings.AUTH_USER_MODEL,
         blank=True,
@@ -57,10 +41,6 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.slug
-
-    def interaction_types(self) -> dict[str, float]:
-        types = (self.settings or {}).get("interaction_types") or DEFAULT_INTERACTION_TYPES
-        return {str(name): float(weight) for name, weight in types.items()}
 
 
 class ApiKey(models.Model):

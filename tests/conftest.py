@@ -62,3 +62,85 @@ def celery_worker(transactional_db: Any) -> Iterator[Any]:
         app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=30
     ) as worker:
         yield worker
+
+
+TINY_WORDS = [
+    "smart",
+    "watch",
+    "heart",
+    "rate",
+    "gps",
+    "running",
+    "shoe",
+    "shoes",
+    "trail",
+    "kettle",
+    "skillet",
+    "cast",
+    "iron",
+    "pan",
+    "coffee",
+    "tea",
+    "book",
+    "novel",
+    "yoga",
+    "mat",
+    "tent",
+    "camping",
+    "bike",
+    "helmet",
+    "cream",
+    "serum",
+    "toy",
+    "puzzle",
+    "garden",
+    "seed",
+    "item",
+    "product",
+    "shared",
+    "only",
+    "a",
+    "b",
+    "user",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A tiny BERT saved like a hub model, so the real `from_pretrained` path loads it."""
+    import torch
+    from transformers import (  # type: ignore[attr-defined]
+        BertConfig,
+        BertModel,
+        BertTokenizerFast,
+    )
+
+    folder = tmp_path_factory.mktemp("tiny-bert-model")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *dict.fromkeys(TINY_WORDS)]
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    BertTokenizerFast(vocab_file=str(folder / "vocab.txt")).save_pretrained(folder)
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    BertModel(config).save_pretrained(folder)
+    return str(folder)
+
+
+@pytest.fixture
+def use_tiny_encoder(tiny_model_dir: str) -> Callable[[Tenant], None]:
+    """Point a tenant's configuration at the tiny model (CPU, fp32)."""
+    from recommender.services.config import config_save
+
+    def configure(tenant: Tenant) -> None:
+        config_save(
+            tenant=tenant,
+            data={"encoder": {"model": tiny_model_dir, "device": "cpu", "max_length": 64}},
+        )
+
+    return configure

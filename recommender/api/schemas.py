@@ -90,3 +90,26 @@ class ErrorBody(serializers.Serializer):
 
 class ErrorOut(serializers.Serializer):
     error = ErrorBody()
+
+
+class ResultItemOut(serializers.Serializer):
+    id = serializers.CharField()
+    score = serializers.FloatField()
+    explanation = serializers.DictField(required=False)
+
+
+class ResultsOut(serializers.Serializer):
+    recommendation_id = serializers.CharField()
+    model_version = serializers.CharField()
+    items = ResultItemOut(many=True)
+
+
+class SearchIn(serializers.Serializer):
+    query = serializers.CharField(max_length=1000)
+    user = serializers.CharField(required=False)
+    count = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    explain = serializers.BooleanField(required=False)
+
+
+class JobIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["encode"])

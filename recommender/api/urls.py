@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from recommender.api import views
+from recommender.api import recommend_views, views
 
 
 class ExternalIdConverter:
@@ -25,8 +25,19 @@ urlpatterns = [
     path("interactions/batch", views.InteractionBatchView.as_view(), name="interactions-batch"),
     path("items", views.ItemListView.as_view(), name="items-list"),
     path("items/<external_id:item_id>", views.ItemDetailView.as_view(), name="items-detail"),
+    path(
+        "items/<external_id:item_id>/similar",
+        recommend_views.SimilarItemsView.as_view(),
+        name="items-similar",
+    ),
     path("users", views.UserListView.as_view(), name="users-list"),
     path("users/<external_id:user_id>", views.UserDetailView.as_view(), name="users-detail"),
+    path(
+        "users/<external_id:user_id>/recommendations",
+        recommend_views.UserRecommendationsView.as_view(),
+        name="users-recommendations",
+    ),
+    path("search", recommend_views.SearchView.as_view(), name="search"),
     path("jobs", views.JobListView.as_view(), name="jobs-list"),
     path("jobs/<external_id:job_id>", views.JobDetailView.as_view(), name="jobs-detail"),
 ]

@@ -13,6 +13,7 @@ from recommender.api import schemas
 from recommender.api.pagination import IdCursorPagination
 from recommender.api.wire import item_to_wire, job_to_wire, user_to_wire
 from recommender.services import catalog, ingest
+from recommender.services.jobs_api import job_start_from_api
 from tenants.api_base import TenantAPIView
 from tenants.models import SCOPE_INGEST, SCOPE_MANAGE
 
@@ -136,6 +137,11 @@ class JobListView(_ListView):
     @extend_schema(responses={200: schemas.JobOut(many=True), **_ERRORS})
     def get(self, request: Request) -> Response:
         return super().get(request)
+
+    @extend_schema(request=schemas.JobIn, responses={202: schemas.JobOut, **_ERRORS})
+    def post(self, request: Request) -> Response:
+        job = job_start_from_api(tenant=self.tenant, payload=request.data)
+        return Response(job_to_wire(job), status=status.HTTP_202_ACCEPTED)
 
 
 class JobDetailView(TenantAPIView):

@@ -1,4 +1,15 @@
 from recommender.models.catalog import EndUser, Interaction, Item
+from recommender.models.config import RecommenderConfig
 from recommender.models.jobs import Job
+from recommender.models.vectors import EmbeddingSpace, ItemVector, UserVector
 
-__all__ = ["EndUser", "Interaction", "Item", "Job"]
+__all__ = [
+    "EmbeddingSpace",
+    "EndUser",
+    "Interaction",
+    "Item",
+    "ItemVector",
+    "Job",
+    "RecommenderConfig",
+    "UserVector",
+]

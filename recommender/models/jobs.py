@@ -21,6 +21,7 @@ class Job(TenantOwnedModel):
         IMPORT_ITEMS = "import_items", "import items"
         IMPORT_USERS = "import_users", "import users"
         IMPORT_INTERACTIONS = "import_interactions", "import interactions"
+        ENCODE = "encode", "encode"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=32, choices=Kind.choices)

@@ -6,12 +6,15 @@ lets the batch API and the file import approach the speed of COPY.
 
 import datetime
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from recommender.services.config import interaction_types
+from recommender.services.encode_queue import encoding_request
 from recommender.services.rows import (
     InteractionRow,
     ItemRow,
@@ -154,7 +157,7 @@ def validate_interactions(
     """
     parsed, indexes = parse_rows(
         rows,
-        interaction_parser(tenant.interaction_types(), received_at),
+        interaction_parser(interaction_types(tenant), received_at),
         errors,
         unique_key=lambda r: r.event_id,
         unique_field="event_id",
@@ -199,6 +202,7 @@ def write_items(tenant: Tenant, rows: list[ItemRow]) -> dict[str, int]:
             },
         )
         created = _count_inserted(cursor)
+    encoding_request(tenant=tenant)  # new or changed text needs vectors (debounced)
     return {"created": created, "updated": len(rows) - created}
 
 
@@ -216,6 +220,7 @@ def write_users(tenant: Tenant, rows: list[UserRow]) -> dict[str, int]:
             },
         )
         created = _count_inserted(cursor)
+    encoding_request(tenant=tenant)  # profile texts are encoded too
     return {"created": created, "updated": len(rows) - created}
 
 
@@ -297,3 +302,19 @@ def resolve_interaction_items(
             if row.item not in item_ids:
                 errors.add(index, "item", f"unknown item {row.item!r}")
     return item_ids
+
+
+def users_ensure(tenant: Tenant, external_ids: Iterable[str]) -> int:
+    """Create the users among `external_ids` that do not exist yet; return how many were made.
+
+    In sorted order, so that concurrent callers take the unique index's locks in one order and
+    cannot deadlock on each other. The file import calls it before writing a chunk's events.
+    """
+    ids = sorted(set(external_ids))
+    if not ids:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _USER_ENSURE, {"tenant": tenant.pk, "now": timezone.now(), "external_id": ids}
+        )
+        return cursor.rowcount

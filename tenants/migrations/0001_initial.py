@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
                 ('slug', models.SlugField(unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$', 'Use 1-50 lowercase letters, digits and inner hyphens.')])),
                 ('name', models.CharField(max_length=200)),
                 ('active', models.BooleanField(default=True)),
-                ('settings', models.JSONField(blank=True, default=tenants.models.default_tenant_settings, help_text='Tenant settings, e.g. {"interaction_types": {"view": 1.0, "purchase": 8.0}}.')),
+                ('settings', models.JSONField(blank=True, default=dict)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('operators', models.ManyToManyField(blank=True, help_text='Staff users who may operate this tenant in the admin (superusers see all).', related_name='operated_tenants', to=settings.AUTH_USER_MODEL)),
             ],

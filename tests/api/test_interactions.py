@@ -8,6 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from recommender.models import EndUser, Interaction
+from recommender.services.config import config_save
 from tenants.models import Tenant
 from tests.api.support import assert_error, row_counts
 from tests.factories import EndUserFactory, ItemFactory
@@ -27,7 +28,7 @@ def event(**fields: Any) -> dict[str, Any]:
     return row
 
 
-def send(api: APIClient, *rows: dict[str, Any]) -> Any:
+def send(api: APIClient, *rows: Any) -> Any:
     return api.post(URL, {"interactions": list(rows)}, format="json")
 
 
@@ -230,9 +231,8 @@ def test_unknown_type_is_rejected(api: APIClient, kind: Any) -> None:
 
 
 @pytest.mark.usefixtures("catalog")
-def test_types_come_from_the_tenant_settings(api: APIClient, tenant: Tenant) -> None:
-    tenant.settings = {"interaction_types": {"watch": 1.0, "share": 3.0}}
-    tenant.save()
+def test_types_come_from_the_active_configuration(api: APIClient, tenant: Tenant) -> None:
+    config_save(tenant=tenant, data={"interactions": {"types": {"watch": 1.0, "share": 3.0}}})
     assert send(api, event(type="watch"), event(type="share")).status_code == 200
     error = assert_error(send(api, event(type="view")), 400, "validation_error")
     assert error["details"][0]["field"] == "type"

@@ -16,7 +16,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from recommender.models import EndUser, Interaction, Item, Job
+from recommender.engine.config_schema import validate_config
+from recommender.models import EmbeddingSpace, EndUser, Interaction, Item, Job, RecommenderConfig
+from recommender.services.config import config_save
+from recommender.services.spaces import target_space
 from tenants.models import ApiKey, Tenant
 from tenants.services import api_key_create
 
@@ -52,6 +55,15 @@ def _tenant(tenant: Tenant) -> Model:
     return tenant
 
 
+def _config(tenant: Tenant) -> Model:
+    return config_save(tenant=tenant, data={})
+
+
+def _space(tenant: Tenant) -> Model:
+    encoder = validate_config({})["encoder"]
+    return target_space(tenant_id=tenant.pk, encoder_config=encoder, dimension=8)
+
+
 CREATORS: dict[type[Model], Callable[[Tenant], Model]] = {
     Tenant: _tenant,
     ApiKey: _api_key,
@@ -59,6 +71,8 @@ CREATORS: dict[type[Model], Callable[[Tenant], Model]] = {
     EndUser: _user,
     Interaction: _interaction,
     Job: _job,
+    RecommenderConfig: _config,
+    EmbeddingSpace: _space,
 }
 # Admin models that hold no tenant data.
 NOT_TENANT_DATA = {"auth", "django_celery_beat"}

@@ -8,7 +8,7 @@ code and details, with B's rows unchanged to the last column. The matrix is gene
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from recommender.api import urls as api_urls
 from recommender.models import EndUser, Item, Job
+from recommender.services.encoding import encode_tenant
 from tenants.models import Tenant
 from tests.api.support import ApiResponse, assert_error, tenant_rows
 from tests.factories import EndUserFactory, InteractionFactory, ItemFactory
@@ -35,10 +36,18 @@ class World:
     api_b: APIClient
     job_a: Job
     job_b: Job
+    # Encodes both catalogs with the tiny model, once; only the result routes need vectors.
+    encode: Callable[[], None]
 
 
 @pytest.fixture
-def world(tenant: Tenant, other_tenant: Tenant, api: APIClient, other_api: APIClient) -> World:
+def world(
+    tenant: Tenant,
+    other_tenant: Tenant,
+    api: APIClient,
+    other_api: APIClient,
+    use_tiny_encoder: Callable[[Tenant], None],
+) -> World:
     jobs: dict[str, Job] = {}
     for owner, own in ((tenant, "a-only"), (other_tenant, "b-only")):
         shared_item = ItemFactory(tenant=owner, external_id="shared", title=f"{owner.slug} item")
@@ -53,7 +62,18 @@ def world(tenant: Tenant, other_tenant: Tenant, api: APIClient, other_api: APICl
         jobs[owner.slug] = Job.objects.create(tenant=owner, kind=Job.Kind.IMPORT_ITEMS)
     for client in (api, other_api):
         client.raise_request_exception = False
-    return World(tenant, other_tenant, api, other_api, jobs[tenant.slug], jobs[other_tenant.slug])
+    encoded: list[Tenant] = []
+
+    def encode() -> None:
+        for owner in (tenant, other_tenant):
+            if owner not in encoded:
+                use_tiny_encoder(owner)
+                encode_tenant(tenant=owner)
+                encoded.append(owner)
+
+    return World(
+        tenant, other_tenant, api, other_api, jobs[tenant.slug], jobs[other_tenant.slug], encode
+    )
 
 
 def call(client: APIClient, method: str, url: str, body: Any = None) -> ApiResponse:
@@ -107,14 +127,18 @@ def _detail_case(
     def own_id(world: World) -> str:
         return {
             "items-detail": "shared",
+            "items-similar": "shared",
             "users-detail": "shared-user",
+            "users-recommendations": "shared-user",
             "jobs-detail": str(world.job_a.pk),
         }[route]
 
     def other_ids(world: World) -> tuple[str, str]:
         return {
             "items-detail": ("b-only", MISSING),
+            "items-similar": ("b-only", MISSING),
             "users-detail": ("b-only-user", MISSING),
+            "users-recommendations": ("b-only-user", MISSING),
             "jobs-detail": (str(world.job_b.pk), str(uuid.uuid4())),
         }[route]
 
@@ -227,6 +251,95 @@ def _batch_case(route: str, key: str, own_rows: list[Any], other_rows: list[Any]
     return Case(path=lambda world: reverse(route), body={key: own_rows}, own=own, other=other)
 
 
+def _with_vectors(case: Case) -> Case:
+    """`case`, run once both tenants' catalogs are encoded (results need vectors)."""
+
+    def encoded_first(check: Callable[[World], None]) -> Callable[[World], None]:
+        def run(world: World) -> None:
+            world.encode()
+            check(world)
+
+        return run
+
+    return replace(case, own=encoded_first(case.own), other=encoded_first(case.other))
+
+
+def _result_ids(response: ApiResponse) -> list[str]:
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert set(body) == {"recommendation_id", "model_version", "items"}, body
+    return [entry["id"] for entry in body["items"]]
+
+
+def _only_a_results(expected: list[str]) -> Callable[[World, ApiResponse], None]:
+    """A's results are exactly `expected`, A's own ids; B's rows never appear."""
+
+    def check(world: World, response: ApiResponse) -> None:
+        ids = _result_ids(response)
+        assert "b-only" not in ids
+        assert ids == expected
+
+    return check
+
+
+def _recommended_to_a(world: World, response: ApiResponse) -> None:
+    """ "shared-user" saw "shared", so A's other item is all content can offer; A's cold user gets
+    A's popular items, counted over A's events only."""
+    _only_a_results(["a-only"])(world, response)
+    assert response.json()["model_version"].startswith("content:")
+    url = reverse("users-recommendations", kwargs={"user_id": "a-only-user"})
+    cold = call(world.api_a, "get", url)
+    assert _result_ids(cold) == ["shared"]
+    assert cold.json()["model_version"] == "popular"
+
+
+def _search_case() -> Case:
+    """Search: A finds only A's items; B's user in A's request is a missing user."""
+
+    def url() -> str:
+        return reverse("search")
+
+    def own(world: World) -> None:
+        for body in ({"query": "shared item"}, {"query": "shared item", "user": "shared-user"}):
+            ids = _result_ids(call(world.api_a, "post", url(), body))
+            assert "b-only" not in ids
+            assert sorted(ids) == ["a-only", "shared"]
+
+    def other(world: World) -> None:
+        foreign = call(world.api_a, "post", url(), {"query": "item", "user": "b-only-user"})
+        missing = call(world.api_a, "post", url(), {"query": "item", "user": MISSING})
+        assert_same_as_missing(foreign, missing, ("b-only-user", MISSING))
+        # B's user is B's own: B searches with it, and finds only B's items.
+        ids = _result_ids(
+            call(world.api_b, "post", url(), {"query": "item", "user": "b-only-user"})
+        )
+        assert sorted(ids) == ["b-only", "shared"]
+
+    return Case(path=lambda world: url(), body={"query": "shared item"}, own=own, other=other)
+
+
+def _job_start_case() -> Case:
+    """Starting a job: it belongs to the caller's tenant; B's jobs are untouched and unseen."""
+
+    def own(world: World) -> None:
+        b_jobs = set(Job.objects.for_tenant(world.b).values_list("pk", flat=True))
+        response = call(world.api_a, "post", reverse("jobs-list"), {"kind": "encode"})
+        assert response.status_code == 202, response.content
+        job = Job.objects.unscoped().get(pk=response.json()["id"])
+        assert job.tenant_id == world.a.pk
+        assert set(Job.objects.for_tenant(world.b).values_list("pk", flat=True)) == b_jobs
+
+    def other(world: World) -> None:
+        response = call(world.api_a, "post", reverse("jobs-list"), {"kind": "encode"})
+        assert response.status_code == 202, response.content
+        seen_by_b = world.api_b.get(reverse("jobs-list"), {"limit": 1000}).json()["results"]
+        assert response.json()["id"] not in {row["id"] for row in seen_by_b}
+
+    return Case(
+        path=lambda world: reverse("jobs-list"), body={"kind": "encode"}, own=own, other=other
+    )
+
+
 CASES: dict[tuple[str, str], Case] = {
     ("items-batch", "post"): _batch_case(
         "items-batch",
@@ -254,6 +367,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("jobs-list", "get"): _list_case(
         "jobs-list", lambda world, side: {str(world.job_a.pk if side == "a" else world.job_b.pk)}
     ),
+    ("jobs-list", "post"): _job_start_case(),
     ("items-detail", "get"): _detail_case(
         "items-detail", "item_id", "get", None, _got(lambda w: "shared", "item")
     ),
@@ -275,6 +389,14 @@ CASES: dict[tuple[str, str], Case] = {
     ("jobs-detail", "get"): _detail_case(
         "jobs-detail", "job_id", "get", None, _got(lambda w: str(w.job_a.pk))
     ),
+    # Results: the only other item of A's is "a-only" (for "shared-user", who saw "shared").
+    ("items-similar", "get"): _with_vectors(
+        _detail_case("items-similar", "item_id", "get", None, _only_a_results(["a-only"]))
+    ),
+    ("users-recommendations", "get"): _with_vectors(
+        _detail_case("users-recommendations", "user_id", "get", None, _recommended_to_a)
+    ),
+    ("search", "post"): _with_vectors(_search_case()),
 }
 
 

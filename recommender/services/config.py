@@ -1,0 +1,71 @@
+"""Tenant configuration versions: the active one, save-as-new-version, activate (rollback)."""
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+
+from recommender.engine.config_schema import DEFAULT_CONFIG, ConfigError, validate_config
+from recommender.models import RecommenderConfig
+from recsys_platform.errors import ApplicationError
+from tenants.models import Tenant
+
+
+def active_config(tenant: Tenant) -> dict[str, Any]:
+    """The active configuration's data, or the defaults when the tenant has saved none."""
+    row = (
+        RecommenderConfig.objects.for_tenant(tenant)
+        .filter(is_active=True)
+        .values_list("data", flat=True)
+        .first()
+    )
+    return row if row is not None else validate_config({})
+
+
+def active_config_version(tenant: Tenant) -> RecommenderConfig | None:
+    return RecommenderConfig.objects.for_tenant(tenant).filter(is_active=True).first()
+
+
+def interaction_types(tenant: Tenant) -> dict[str, float]:
+    return {str(k): float(v) for k, v in active_config(tenant)["interactions"]["types"].items()}
+
+
+@transaction.atomic
+def config_save(
+    *, tenant: Tenant, data: Any, note: str = "", created_by: Any = None, activate: bool = True
+) -> RecommenderConfig:
+    """Validate and store `data` as the tenant's next version (active unless told otherwise)."""
+    try:
+        validated = validate_config(data)
+    except ConfigError as exc:
+        raise ApplicationError(
+            "invalid_config", f"The configuration is invalid: {exc}", details=exc.errors
+        ) from exc
+    # Lock the tenant row: two operators saving at once get consecutive versions.
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+    last = RecommenderConfig.objects.for_tenant(tenant).aggregate(v=Max("version"))["v"] or 0
+    if activate:
+        RecommenderConfig.objects.for_tenant(tenant).filter(is_active=True).update(is_active=False)
+    return RecommenderConfig.objects.create(
+        tenant=tenant,
+        version=last + 1,
+        data=validated,
+        note=note,
+        created_by=created_by,
+        is_active=activate,
+    )
+
+
+@transaction.atomic
+def config_activate(*, config: RecommenderConfig) -> RecommenderConfig:
+    """Make `config` the active version (a rollback when it is an older one)."""
+    Tenant.objects.select_for_update().filter(pk=config.tenant_id).first()
+    RecommenderConfig.objects.for_tenant(config.tenant).filter(is_active=True).exclude(
+        pk=config.pk
+    ).update(is_active=False)
+    config.is_active = True
+    config.save(update_fields=["is_active"])
+    return config
+
+
+__all__ = ["DEFAULT_CONFIG", "active_config", "config_activate", "config_save"]

@@ -1,0 +1,58 @@
+"""Queueing encoding: debounced after ingestion, and swept periodically for completeness."""
+
+from django.conf import settings
+from django.db import transaction
+
+from recommender import vectorstore
+from recommender.models import Item, Job
+from recommender.services.jobs import job_create
+from recommender.services.spaces import active_space
+from tenants.models import Tenant
+
+
+@transaction.atomic
+def encoding_request(*, tenant: Tenant) -> Job | None:
+    """Queue an encode job unless one is already waiting: a burst of batches makes one job.
+
+    The job waits RECSYS_ENCODE_DEBOUNCE_S before it starts, so the batches that follow within
+    that time are encoded by it too.
+    """
+    # Serialises concurrent requests of one tenant, so two batches cannot both queue a job.
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+    waiting = (
+        Job.objects.for_tenant(tenant)
+        .filter(kind=Job.Kind.ENCODE, status=Job.Status.QUEUED)
+        .exists()
+    )
+    if waiting:
+        return None
+    return job_create(
+        tenant=tenant, kind=Job.Kind.ENCODE, countdown=settings.RECSYS_ENCODE_DEBOUNCE_S
+    )
+
+
+def encoding_sweep() -> list[int]:
+    """Queue encoding for every active tenant with items lacking vectors and no job under way.
+
+    The periodic guarantee of completeness: whatever a lost task or a crash left behind is
+    picked up here. Returns the ids of tenants queued.
+    """
+    queued = []
+    for tenant in Tenant.objects.filter(active=True):
+        busy = (
+            Job.objects.for_tenant(tenant)
+            .filter(kind=Job.Kind.ENCODE, status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+            .exists()
+        )
+        if busy:
+            continue
+        space = active_space(tenant.pk)
+        has_items = space is None and tenant_has_items(tenant)
+        if has_items or (space is not None and vectorstore.count_items_to_encode(space)):
+            encoding_request(tenant=tenant)
+            queued.append(tenant.pk)
+    return queued
+
+
+def tenant_has_items(tenant: Tenant) -> bool:
+    return Item.objects.for_tenant(tenant).exists()

@@ -1,0 +1,28 @@
+"""Jobs a tenant app may start over the API (`POST /api/v1/jobs`)."""
+
+from typing import Any
+
+from recommender.models import Job
+from recommender.services.jobs import job_create
+from recsys_platform.errors import ApplicationError
+from tenants.models import Tenant
+
+# Import jobs need an uploaded file (admin or command line), so the API starts only these.
+API_JOB_KINDS = (Job.Kind.ENCODE,)
+
+
+def job_start_from_api(*, tenant: Tenant, payload: Any) -> Job:
+    if not isinstance(payload, dict) or set(payload) - {"kind"}:
+        raise ApplicationError(
+            "validation_error",
+            'The body must be {"kind": "..."}.',
+            details=[{"field": "kind", "message": "required; no other fields"}],
+        )
+    kind = payload.get("kind")
+    if kind not in API_JOB_KINDS:
+        raise ApplicationError(
+            "validation_error",
+            f"Unknown job kind {kind!r}; the API starts: {', '.join(API_JOB_KINDS)}.",
+            details=[{"field": "kind", "message": "unknown kind"}],
+        )
+    return job_create(tenant=tenant, kind=kind)

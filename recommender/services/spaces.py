@@ -1,0 +1,109 @@
+"""Embedding spaces: which one serves, which one is being built, and the switch between them."""
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from recommender import vectorstore
+from recommender.models import Item
+from recommender.models.vectors import EmbeddingSpace, settings_digest
+
+
+def space_identity(encoder_config: dict[str, Any]) -> dict[str, Any]:
+    """What makes vectors comparable: model, pooling, length, normalisation and the templates."""
+    keys = ("model", "pooling", "max_length", "normalize", "item_template", "user_template")
+    return {key: encoder_config[key] for key in keys}
+
+
+def active_space(tenant_id: int) -> EmbeddingSpace | None:
+    return (
+        EmbeddingSpace.objects.unscoped()
+        .filter(tenant_id=tenant_id, status=EmbeddingSpace.Status.ACTIVE)
+        .first()
+    )
+
+
+@transaction.atomic
+def target_space(
+    *, tenant_id: int, encoder_config: dict[str, Any], dimension: int
+) -> EmbeddingSpace:
+    """The space that encoding should fill for the current configuration.
+
+    The active space when its settings match; otherwise the (new or existing) building space for
+    these settings. A tenant's first space is active at once: there is nothing to switch from.
+    """
+    identity = space_identity(encoder_config)
+    digest = settings_digest(identity)
+    spaces = EmbeddingSpace.objects.unscoped().select_for_update().filter(tenant_id=tenant_id)
+    current = spaces.filter(status=EmbeddingSpace.Status.ACTIVE).first()
+    if current is not None and current.settings_hash == digest:
+        return current
+    building = spaces.filter(status=EmbeddingSpace.Status.BUILDING, settings_hash=digest).first()
+    if building is None:
+        first = current is None
+        building = EmbeddingSpace.objects.unscoped().create(
+            tenant_id=tenant_id,
+            settings=identity,
+            settings_hash=digest,
+            dimension=dimension,
+            status=EmbeddingSpace.Status.ACTIVE if first else EmbeddingSpace.Status.BUILDING,
+            activated_at=timezone.now() if first else None,
+        )
+        vectorstore.ensure_space_index(building)
+    return building
+
+
+@transaction.atomic
+def space_activate(*, space: EmbeddingSpace) -> None:
+    """Switch serving to a complete space; retire the previous one and drop its vectors."""
+    previous = list(
+        EmbeddingSpace.objects.unscoped()
+        .select_for_update()
+        .filter(tenant_id=space.tenant_id)
+        .exclude(pk=space.pk)
+        .exclude(status=EmbeddingSpace.Status.RETIRED)
+    )
+    for old in previous:
+        old.status = EmbeddingSpace.Status.RETIRED
+        old.save(update_fields=["status"])
+        vectorstore.drop_space(old)
+    space.status = EmbeddingSpace.Status.ACTIVE
+    space.activated_at = timezone.now()
+    space.save(update_fields=["status", "activated_at"])
+
+
+def space_overview(*, space: EmbeddingSpace) -> dict[str, Any]:
+    """What an operator sees of a space: vector counts, catalog coverage, index state."""
+    counts = vectorstore.vector_counts(space)
+    items = Item.objects.for_tenant(space.tenant).count()
+    return {
+        "item_vectors": counts["items"],
+        "user_vectors": counts["users"],
+        "items": items,
+        "coverage_pct": round(100.0 * counts["items"] / items, 1) if items else 0.0,
+        "index": vectorstore.index_state(space),
+        "index_name": space.index_name,
+    }
+
+
+def space_query(*, space: EmbeddingSpace, query: str, count: int) -> list[dict[str, Any]]:
+    """Top items of a space for a typed query (the operator's check that a space makes sense)."""
+    from recommender.services.config import active_config
+    from recommender.services.encoders import encoder_for, encoder_settings
+
+    runtime = active_config(space.tenant)["encoder"]
+    encoder = encoder_for(encoder_settings({**runtime, **space.settings}))
+    neighbours = vectorstore.nearest_items(
+        space, encoder.encode([query])[0], k=count, only_available=False
+    )
+    items = {
+        pk: (external_id, title)
+        for pk, external_id, title in Item.objects.for_tenant(space.tenant)
+        .filter(pk__in=[n.item_id for n in neighbours])
+        .values_list("pk", "external_id", "title")
+    }
+    return [
+        {"id": items[n.item_id][0], "title": items[n.item_id][1], "similarity": n.similarity}
+        for n in neighbours
+    ]

@@ -1,0 +1,307 @@
+"""Every SQL statement that touches pgvector: per-space index DDL, vector upserts, neighbours.
+
+Raw SQL bypasses the tenant-scoped managers, so every function takes the EmbeddingSpace and
+repeats its `space_id` predicate. The space id and dimension are written into the SQL as integer
+literals (never user input): the planner matches a partial index only against a literal
+predicate, and the cast to `vector(dim)` must equal the indexed expression.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connection, transaction
+from pgvector import Vector
+from pgvector.psycopg import register_vector
+
+from recommender.models.vectors import EmbeddingSpace
+
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 64
+EF_SEARCH_MIN = 100
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    item_id: int
+    similarity: float
+
+
+def _cursor() -> Any:
+    """A cursor whose connection knows the `vector` type (registered once per connection)."""
+    connection.ensure_connection()
+    raw = connection.connection
+    if not getattr(raw, "_recsys_vector_registered", False):
+        register_vector(raw)
+        raw._recsys_vector_registered = True
+    return connection.cursor()
+
+
+def _as_array(value: Any) -> npt.NDArray[np.float32]:
+    return np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value, dtype=np.float32)
+
+
+def _literals(space: EmbeddingSpace) -> tuple[int, int]:
+    # int() twice over: these go into SQL text, so they must be integers and nothing else.
+    return int(space.pk), int(space.dimension)
+
+
+def _expr(dim: int) -> str:
+    return f"(embedding::vector({dim}))"
+
+
+def ensure_space_index(space: EmbeddingSpace) -> None:
+    """Create the space's own HNSW (cosine) index, restricted to its rows."""
+    space_id, dim = _literals(space)
+    with connection.cursor() as cursor:
+        # PostgreSQL refuses CREATE INDEX on a table with pending (deferred) FK checks, which a
+        # vector upsert earlier in the same transaction leaves behind: run those checks now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {space.index_name} ON recommender_itemvector "
+            f"USING hnsw ({_expr(dim)} vector_cosine_ops) "
+            f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION}) "
+            f"WHERE space_id = {space_id}"
+        )
+
+
+def drop_space(space: EmbeddingSpace) -> None:
+    """Drop a retired space's index and vectors."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP INDEX IF EXISTS {space.index_name}")
+        cursor.execute("DELETE FROM recommender_itemvector WHERE space_id = %s", [space.pk])
+        cursor.execute("DELETE FROM recommender_uservector WHERE space_id = %s", [space.pk])
+
+
+def index_state(space: EmbeddingSpace) -> dict[str, Any]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indisvalid, pg_relation_size(c.oid) FROM pg_class c "
+            "JOIN pg_index i ON i.indexrelid = c.oid WHERE c.relname = %s",
+            [space.index_name],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return {"exists": False, "valid": False, "size_bytes": 0}
+    return {"exists": True, "valid": bool(row[0]), "size_bytes": int(row[1])}
+
+
+def vector_counts(space: EmbeddingSpace) -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM recommender_itemvector WHERE space_id = %s),"
+            " (SELECT count(*) FROM recommender_uservector WHERE space_id = %s)",
+            [space.pk, space.pk],
+        )
+        items, users = cursor.fetchone()
+    return {"items": int(items), "users": int(users)}
+
+
+def items_to_encode(
+    space: EmbeddingSpace, *, after_id: int, limit: int
+) -> list[tuple[int, str, dict[str, Any]]]:
+    """Items of the space's tenant whose vector is missing or stale, in id order after `after_id`.
+
+    Returns (item_id, content_hash, fields for the text template).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.id, i.content_hash, i.external_id, i.title, i.description, i.categories,"
+            " i.attributes FROM recommender_item i"
+            " LEFT JOIN recommender_itemvector v ON v.item_id = i.id AND v.space_id = %s"
+            " WHERE i.tenant_id = %s AND i.id > %s"
+            " AND (v.id IS NULL OR v.content_hash <> i.content_hash)"
+            " ORDER BY i.id LIMIT %s",
+            [space.pk, space.tenant_id, after_id, limit],
+        )
+        rows = cursor.fetchall()
+    return [
+        (
+            row[0],
+            row[1],
+            {
+                "id": row[2],
+                "title": row[3],
+                "description": row[4],
+                "categories": row[5],
+                "attributes": row[6] if isinstance(row[6], dict) else {},
+            },
+        )
+        for row in rows
+    ]
+
+
+def count_items_to_encode(space: EmbeddingSpace) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM recommender_item i"
+            " LEFT JOIN recommender_itemvector v ON v.item_id = i.id AND v.space_id = %s"
+            " WHERE i.tenant_id = %s AND (v.id IS NULL OR v.content_hash <> i.content_hash)",
+            [space.pk, space.tenant_id],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _upsert(
+    table: str,
+    key: str,
+    space: EmbeddingSpace,
+    ids: Sequence[int],
+    hashes: Sequence[str],
+    vectors: npt.NDArray[np.float32],
+) -> None:
+    if len(ids) == 0:
+        return
+    with _cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (space_id, {key}, embedding, content_hash, updated_at)"  # noqa: S608
+            f" SELECT %s, u.id, u.embedding, u.hash, now()"
+            f" FROM unnest(%s::bigint[], %s::vector[], %s::text[]) AS u(id, embedding, hash)"
+            f" ON CONFLICT (space_id, {key}) DO UPDATE SET embedding = EXCLUDED.embedding,"
+            f" content_hash = EXCLUDED.content_hash, updated_at = EXCLUDED.updated_at",
+            [space.pk, list(ids), [Vector(v) for v in vectors], list(hashes)],
+        )
+
+
+def upsert_item_vectors(
+    space: EmbeddingSpace,
+    item_ids: Sequence[int],
+    hashes: Sequence[str],
+    vectors: npt.NDArray[np.float32],
+) -> None:
+    _upsert("recommender_itemvector", "item_id", space, item_ids, hashes, vectors)
+
+
+def upsert_user_vectors(
+    space: EmbeddingSpace,
+    user_ids: Sequence[int],
+    hashes: Sequence[str],
+    vectors: npt.NDArray[np.float32],
+) -> None:
+    _upsert("recommender_uservector", "user_id", space, user_ids, hashes, vectors)
+
+
+def delete_user_vectors(space: EmbeddingSpace, user_ids: Sequence[int]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM recommender_uservector"
+            " WHERE space_id = %s AND user_id = ANY(%s::bigint[])",
+            [space.pk, list(user_ids)],
+        )
+
+
+def item_vectors(
+    space: EmbeddingSpace, item_ids: Sequence[int]
+) -> dict[int, npt.NDArray[np.float32]]:
+    if not item_ids:
+        return {}
+    with _cursor() as cursor:
+        cursor.execute(
+            "SELECT item_id, embedding FROM recommender_itemvector"
+            " WHERE space_id = %s AND item_id = ANY(%s::bigint[])",
+            [space.pk, list(item_ids)],
+        )
+        return {row[0]: _as_array(row[1]) for row in cursor.fetchall()}
+
+
+def user_text_vector(space: EmbeddingSpace, user_id: int) -> npt.NDArray[np.float32] | None:
+    with _cursor() as cursor:
+        cursor.execute(
+            "SELECT embedding FROM recommender_uservector WHERE space_id = %s AND user_id = %s",
+            [space.pk, user_id],
+        )
+        row = cursor.fetchone()
+    return None if row is None else _as_array(row[0])
+
+
+def _neighbour_sql(space: EmbeddingSpace, *, exact: bool) -> str:
+    space_id, dim = _literals(space)
+    distance = f"{_expr(dim)} <=> %(query)s::vector({dim})"
+    if exact:
+        # The function form of `<=>` never matches an index, so no planner setting is needed
+        # (a SET LOCAL would outlive the savepoint and turn indexes off for the caller's
+        # whole transaction).
+        distance = f"cosine_distance({_expr(dim)}, %(query)s::vector({dim}))"
+    # Over-fetch then re-sort: relaxed iterative scans may return neighbours slightly out of order.
+    return (
+        "SELECT item_id, 1 - d AS similarity FROM ("  # noqa: S608
+        f" SELECT v.item_id, {distance} AS d FROM recommender_itemvector v"
+        " JOIN recommender_item i ON i.id = v.item_id"
+        f" WHERE v.space_id = {space_id}"
+        " AND (NOT %(only_available)s OR i.available)"
+        " AND NOT (v.item_id = ANY(%(exclude)s::bigint[]))"
+        f" ORDER BY {distance if not exact else 'd'} LIMIT %(k)s"
+        ") AS c ORDER BY d"
+    )
+
+
+def _params(
+    query: npt.NDArray[np.float32], k: int, exclude_item_ids: Sequence[int], only_available: bool
+) -> dict[str, Any]:
+    return {
+        "query": Vector(query),
+        "k": k,
+        "exclude": list(exclude_item_ids),
+        "only_available": only_available,
+    }
+
+
+def _set_index_scan(cursor: Any, k: int) -> None:
+    cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+    cursor.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH_MIN, 2 * int(k))}")
+
+
+def nearest_items(
+    space: EmbeddingSpace,
+    query: npt.NDArray[np.float32],
+    *,
+    k: int,
+    exclude_item_ids: Sequence[int] = (),
+    only_available: bool = True,
+) -> list[Neighbour]:
+    """The k items closest (cosine) to `query` in the space, through its HNSW index.
+
+    Filters run inside the index scan; pgvector 0.8's iterative scan keeps scanning until k rows
+    pass them, so a filter never shortens the list while enough items match.
+    """
+    params = _params(query, k, exclude_item_ids, only_available)
+    with transaction.atomic(), _cursor() as cursor:
+        _set_index_scan(cursor, k)
+        cursor.execute(_neighbour_sql(space, exact=False), params)
+        rows = cursor.fetchall()
+    return [Neighbour(int(item_id), float(sim)) for item_id, sim in rows]
+
+
+def exact_nearest_items(
+    space: EmbeddingSpace,
+    query: npt.NDArray[np.float32],
+    *,
+    k: int,
+    exclude_item_ids: Sequence[int] = (),
+    only_available: bool = True,
+) -> list[Neighbour]:
+    """The same query by exhaustive scan (no index): the ground truth for recall."""
+    params = _params(query, k, exclude_item_ids, only_available)
+    with _cursor() as cursor:
+        cursor.execute(_neighbour_sql(space, exact=True), params)
+        rows = cursor.fetchall()
+    return [Neighbour(int(item_id), float(sim)) for item_id, sim in rows]
+
+
+def explain_nearest(
+    space: EmbeddingSpace,
+    query: npt.NDArray[np.float32],
+    *,
+    k: int,
+    exclude_item_ids: Sequence[int] = (),
+    only_available: bool = True,
+) -> str:
+    """The query plan of `nearest_items` (tests prove the per-space index is used)."""
+    params = _params(query, k, exclude_item_ids, only_available)
+    with transaction.atomic(), _cursor() as cursor:
+        _set_index_scan(cursor, k)
+        cursor.execute("EXPLAIN " + _neighbour_sql(space, exact=False), params)
+        return "\n".join(row[0] for row in cursor.fetchall())
