@@ -137,8 +137,6 @@ RECSYS_MAX_BATCH_ROWS = env_int("RECSYS_MAX_BATCH_ROWS", 5000)
 RECSYS_ENCODE_DEBOUNCE_S = env_int("RECSYS_ENCODE_DEBOUNCE_S", 5)
 # Items per committed encoding chunk: what a killed worker can lose and must redo.
 RECSYS_ENCODE_CHUNK = env_int("RECSYS_ENCODE_CHUNK", 256)
-# A running job that reported no progress for this long lost its worker; the sweeper requeues it.
-RECSYS_JOB_STALE_S = env_int("RECSYS_JOB_STALE_S", 600)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.authentication.ApiKeyAuthentication"],
