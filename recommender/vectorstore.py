@@ -225,7 +225,7 @@ def _neighbour_sql(space: EmbeddingSpace, *, exact: bool) -> str:
         # (a SET LOCAL would outlive the savepoint and turn indexes off for the caller's
         # whole transaction).
         distance = f"cosine_distance({_expr(dim)}, %(query)s::vector({dim}))"
-    # Over-fetch then re-sort: relaxed iterative scans may return neighbours slightly out of order.
+    # Re-sort outside: relaxed iterative scans may return the k neighbours slightly out of order.
     return (
         "SELECT item_id, 1 - d AS similarity FROM ("  # noqa: S608
         f" SELECT v.item_id, {distance} AS d FROM recommender_itemvector v"

@@ -20,18 +20,23 @@ _COUNT = OpenApiParameter("count", int, description="1-100, default 10")
 _EXPLAIN = OpenApiParameter("explain", bool, description="add why each item is there")
 
 
+def _count_and_explain(request: Request) -> tuple[int, bool]:
+    params = request.query_params
+    return (
+        recommend.parse_count(params.get("count")),
+        recommend.parse_flag(params.get("explain"), "explain"),
+    )
+
+
 class SimilarItemsView(TenantAPIView):
     required_scope = SCOPE_RECOMMEND
 
     @extend_schema(parameters=[_COUNT, _EXPLAIN], responses={200: schemas.ResultsOut, **_ERRORS})
     def get(self, request: Request, item_id: str) -> Response:
-        params = request.query_params
+        count, explain = _count_and_explain(request)
         return Response(
             recommend.similar_items(
-                tenant=self.tenant,
-                item_id=item_id,
-                count=recommend.parse_count(params.get("count")),
-                explain=recommend.parse_flag(params.get("explain"), "explain"),
+                tenant=self.tenant, item_id=item_id, count=count, explain=explain
             )
         )
 
@@ -41,13 +46,10 @@ class UserRecommendationsView(TenantAPIView):
 
     @extend_schema(parameters=[_COUNT, _EXPLAIN], responses={200: schemas.ResultsOut, **_ERRORS})
     def get(self, request: Request, user_id: str) -> Response:
-        params = request.query_params
+        count, explain = _count_and_explain(request)
         return Response(
             recommend.recommend_for_user(
-                tenant=self.tenant,
-                user_id=user_id,
-                count=recommend.parse_count(params.get("count")),
-                explain=recommend.parse_flag(params.get("explain"), "explain"),
+                tenant=self.tenant, user_id=user_id, count=count, explain=explain
             )
         )
 

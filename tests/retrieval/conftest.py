@@ -1,9 +1,7 @@
 """A small catalog in the tiny model's vocabulary, loaded through the API, and its encoding."""
 
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,32 +20,6 @@ from recommender.services.rows import item_content_hash
 from recommender.services.spaces import active_space
 from tenants.models import Tenant
 from tenants.services import api_key_create
-
-
-@pytest.fixture(scope="session")
-def tiny_model_dir(tiny_model_dir: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The session's tiny model, with a tokenizer that knows its vocabulary.
-
-    transformers 5 ignores `BertTokenizerFast(vocab_file=...)` (it takes `vocab=`): the tokenizer
-    saved by tests/conftest.py maps every word to [UNK], so equal-length texts get equal vectors.
-    Here the tokenizer is rebuilt from the same vocab.txt beside a copy of the same weights;
-    once the shared fixture is fixed, its folder is used as it is.
-    """
-    from transformers import AutoTokenizer, BertTokenizerFast  # type: ignore[attr-defined]
-
-    shared = Path(tiny_model_dir)
-    tokenizer = AutoTokenizer.from_pretrained(shared)
-    if (
-        tokenizer.unk_token_id
-        not in tokenizer("smart watch", add_special_tokens=False)["input_ids"]
-    ):
-        return tiny_model_dir
-    folder = tmp_path_factory.mktemp("tiny-bert-model-vocab")
-    shutil.copytree(shared, folder, dirs_exist_ok=True)
-    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
-        (folder / name).unlink(missing_ok=True)
-    BertTokenizerFast(vocab=str(folder / "vocab.txt")).save_pretrained(folder)
-    return str(folder)
 
 
 def item(external_id: str, title: str, description: str, category: str, **extra: Any) -> dict:
