@@ -9,6 +9,8 @@ import copy
 import string
 from typing import Any
 
+from recommender.engine.filters import FilterError, parse_filter_text
+
 DEFAULT_ITEM_TEMPLATE = "{title}. {description}. Categories: {categories}"
 DEFAULT_USER_TEMPLATE = "{profile_text}"
 ITEM_TEMPLATE_FIELDS = frozenset({"title", "description", "categories", "attributes", "id"})
@@ -42,6 +44,61 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "text_weight": 0.3,
         "max_events": 200,
     },
+    # A source is enabled when its weight is above 0. popular and trending are trained whatever
+    # their weight: /popular, /trending and the cold-user fallback need them.
+    "sources": {
+        "content": {"weight": 1.0},
+        "als": {
+            "weight": 1.0,
+            "factors": 64,
+            "iterations": 15,
+            "regularization": 0.05,
+            "alpha": 2.0,
+        },
+        "ease": {"weight": 0.0, "l2": 250.0, "max_items": 20_000},
+        "cooccurrence": {"weight": 0.5},
+        "popular": {"weight": 0.1, "half_life_days": 7.0},
+        "trending": {"weight": 0.0, "window_days": 7.0},
+        "newest": {"weight": 0.0},
+    },
+    "fusion": {"method": "weighted", "rrf_k": 60},
+    "rules": {
+        # Interaction types whose items are never recommended back to the user: "all" or a list
+        # such as ["purchase"] (then viewed items may come back).
+        "exclude_seen": "all",
+        # [{"when": "category=Running", "factor": 1.5}, {"when": "attr.brand=Acme", ...}]
+        "boosts": [],
+        # 0 = no cap.
+        "max_per_category": 0,
+        # Maximal marginal relevance: 1.0 = relevance only (off); lower = more diverse.
+        "mmr_lambda": 1.0,
+    },
+    "training": {
+        "neighbours": 50,
+        "test_fraction": 0.1,
+        "eval_users": 1000,
+        "k": 10,
+        # "always": a trained version serves at once; "if_better": only if its fused NDCG@k
+        # beats the active version's.
+        "promote": "always",
+    },
+}
+
+SOURCE_NAMES = ("content", "als", "ease", "cooccurrence", "popular", "trending", "newest")
+# Per source setting: (kind, low, high). "weight" is common to all.
+_SOURCE_SETTINGS: dict[str, dict[str, tuple[type, float, float]]] = {
+    "content": {},
+    "als": {
+        "factors": (int, 2, 512),
+        "iterations": (int, 1, 100),
+        "regularization": (float, 0.0, 100.0),
+        "alpha": (float, 0.0, 1000.0),
+    },
+    "ease": {"l2": (float, 0.0, 1e7), "max_items": (int, 10, 50_000)},
+    "cooccurrence": {},
+    "popular": {"half_life_days": (float, 0.01, 3650.0)},
+    "trending": {"window_days": (float, 0.01, 365.0)},
+    "newest": {},
 }
 
 
@@ -186,9 +243,140 @@ def validate_config(raw: Any) -> dict[str, Any]:
         "profile.max_events",
         "must be an integer from 1 to 10000",
     )
+    errors += _source_errors(config["sources"])
+    errors += _fusion_errors(config["fusion"])
+    errors += _rules_errors(config["rules"], config["interactions"].get("types"))
+    errors += _training_errors(config["training"])
     if errors:
         raise ConfigError(errors)
     return config
+
+
+def _is_number(value: Any, kind: type = float) -> bool:
+    if isinstance(value, bool):
+        return False
+    if kind is int:
+        return isinstance(value, int)
+    return isinstance(value, (int, float))
+
+
+def _number_errors(
+    section: dict[str, Any], specs: dict[str, tuple[type, float, float]], path: str
+) -> list[dict[str, str]]:
+    errors: list[dict[str, str]] = []
+    for key, (kind, low, high) in specs.items():
+        value: Any = section.get(key)
+        noun = "an integer" if kind is int else "a number"
+        _check(
+            errors,
+            _is_number(value, kind) and low <= value <= high,
+            f"{path}.{key}",
+            f"must be {noun} from {low:g} to {high:g}",
+        )
+    for key in sorted(set(section) - set(specs)):
+        errors.append({"field": f"{path}.{key}", "message": "unknown setting"})
+    return errors
+
+
+def _source_errors(sources: Any) -> list[dict[str, str]]:
+    if not isinstance(sources, dict):
+        return [{"field": "sources", "message": "must be an object"}]
+    errors = [
+        {"field": f"sources.{name}", "message": f"unknown source; use {list(SOURCE_NAMES)}"}
+        for name in sorted(set(sources) - set(SOURCE_NAMES))
+    ]
+    for name in SOURCE_NAMES:
+        settings = sources.get(name)
+        if not isinstance(settings, dict):
+            errors.append({"field": f"sources.{name}", "message": "must be an object"})
+            continue
+        specs = {"weight": (float, 0.0, 100.0), **_SOURCE_SETTINGS[name]}
+        errors += _number_errors(settings, specs, f"sources.{name}")
+    if not errors and not any(sources[name]["weight"] > 0 for name in SOURCE_NAMES):
+        errors.append({"field": "sources", "message": "at least one source needs a weight > 0"})
+    return errors
+
+
+def _fusion_errors(fusion: Any) -> list[dict[str, str]]:
+    if not isinstance(fusion, dict):
+        return [{"field": "fusion", "message": "must be an object"}]
+    errors: list[dict[str, str]] = []
+    _check(
+        errors,
+        fusion.get("method") in ("weighted", "rrf"),
+        "fusion.method",
+        "must be weighted or rrf",
+    )
+    rest = {key: value for key, value in fusion.items() if key != "method"}
+    return errors + _number_errors(rest, {"rrf_k": (int, 1, 10_000)}, "fusion")
+
+
+def _rules_errors(rules: Any, types: Any) -> list[dict[str, str]]:
+    if not isinstance(rules, dict):
+        return [{"field": "rules", "message": "must be an object"}]
+    errors: list[dict[str, str]] = []
+    seen = rules.get("exclude_seen")
+    known = set(types) if isinstance(types, dict) else set()
+    if seen == "all":
+        pass
+    elif not isinstance(seen, list) or not all(isinstance(t, str) for t in seen):
+        errors.append(
+            {"field": "rules.exclude_seen", "message": '"all" or a list of interaction types'}
+        )
+    else:
+        for name in seen:
+            if name not in known:
+                errors.append(
+                    {"field": "rules.exclude_seen", "message": f"unknown interaction type {name!r}"}
+                )
+    boosts = rules.get("boosts")
+    if not isinstance(boosts, list):
+        errors.append({"field": "rules.boosts", "message": "must be a list"})
+    else:
+        for n, boost in enumerate(boosts):
+            path = f"rules.boosts[{n}]"
+            if not isinstance(boost, dict) or set(boost) != {"when", "factor"}:
+                errors.append({"field": path, "message": 'must be {"when": ..., "factor": ...}'})
+                continue
+            _check(
+                errors,
+                _is_number(boost["factor"]) and 0 < boost["factor"] <= 100,
+                f"{path}.factor",
+                "must be a number above 0 and at most 100",
+            )
+            try:
+                parse_filter_text(str(boost["when"]))
+            except FilterError as exc:
+                errors += [{"field": f"{path}.when", "message": d["message"]} for d in exc.details]
+    rest = {key: value for key, value in rules.items() if key not in ("exclude_seen", "boosts")}
+    return errors + _number_errors(
+        rest,
+        {"max_per_category": (int, 0, 1000), "mmr_lambda": (float, 0.0, 1.0)},
+        "rules",
+    )
+
+
+def _training_errors(training: Any) -> list[dict[str, str]]:
+    if not isinstance(training, dict):
+        return [{"field": "training", "message": "must be an object"}]
+    errors: list[dict[str, str]] = []
+    _check(
+        errors,
+        training.get("promote") in ("always", "if_better"),
+        "training.promote",
+        "must be always or if_better",
+    )
+    rest = {key: value for key, value in training.items() if key != "promote"}
+    return errors + _number_errors(
+        rest,
+        {
+            "neighbours": (int, 5, 500),
+            "test_fraction": (float, 0.01, 0.5),
+            "eval_users": (int, 10, 100_000),
+            "k": (int, 1, 100),
+        },
+        "training",
+    )
 
 
 def render_template(template: str, values: dict[str, Any]) -> str:
