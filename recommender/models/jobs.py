@@ -37,11 +37,20 @@ class Job(TenantOwnedModel):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Written when the job starts and with its progress while it runs: a RUNNING job whose
+    # heartbeat has gone stale lost its worker, and the periodic sweep re-queues it.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["-created_at"]
         indexes: ClassVar = [
-            models.Index(fields=["tenant", "-created_at"], name="job_tenant_recent")
+            models.Index(fields=["tenant", "-created_at"], name="job_tenant_recent"),
+            # The recovery sweep's query, over every tenant: only running jobs are in it.
+            models.Index(
+                fields=["heartbeat_at"],
+                name="job_running_heartbeat",
+                condition=models.Q(status="running"),
+            ),
         ]
 
     def __str__(self) -> str:
