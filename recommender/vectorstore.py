@@ -15,7 +15,9 @@ import numpy.typing as npt
 from django.db import connection, transaction
 from pgvector import Vector
 from pgvector.psycopg import register_vector
+from psycopg.types.json import Jsonb
 
+from recommender.engine.filters import ItemFilter
 from recommender.models.vectors import EmbeddingSpace
 
 HNSW_M = 16
@@ -52,9 +54,53 @@ def _expr(dim: int) -> str:
     return f"(embedding::vector({dim}))"
 
 
+def _is_ip(space: EmbeddingSpace) -> bool:
+    return space.metric == EmbeddingSpace.Metric.INNER_PRODUCT
+
+
+def item_filter_sql(item_filter: ItemFilter | None, alias: str = "i") -> tuple[str, dict[str, Any]]:
+    """The filter as a SQL condition on `recommender_item` (aliased) and its named parameters.
+
+    Attribute names and values travel as parameters; only the alias and the generated parameter
+    names are written into the text.
+    """
+    if item_filter is None or item_filter.is_empty:
+        return "TRUE", {}
+    parts: list[str] = []
+    params: dict[str, Any] = {}
+    if item_filter.include_categories:
+        parts.append(f"{alias}.categories && %(f_include)s::varchar[]")
+        params["f_include"] = list(item_filter.include_categories)
+    if item_filter.exclude_categories:
+        parts.append(f"NOT ({alias}.categories && %(f_exclude)s::varchar[])")
+        params["f_exclude"] = list(item_filter.exclude_categories)
+    for n, condition in enumerate(item_filter.attributes):
+        name = f"f_a{n}"
+        params[name] = condition.name
+        value = f"({alias}.attributes -> %({name})s)"
+        if condition.is_range:
+            # Only JSON numbers take part; a cast of text would fail, so CASE guards it.
+            number = (
+                f"(CASE WHEN jsonb_typeof({value}) = 'number'"
+                f" THEN ({alias}.attributes ->> %({name})s)::float8 END)"
+            )
+            if condition.low is not None:
+                parts.append(f"{number} >= %({name}_low)s")
+                params[f"{name}_low"] = condition.low
+            if condition.high is not None:
+                parts.append(f"{number} <= %({name}_high)s")
+                params[f"{name}_high"] = condition.high
+        else:
+            parts.append(f"{value} = ANY(%({name}_values)s::jsonb[])")
+            params[f"{name}_values"] = [Jsonb(v) for v in condition.values]
+    return " AND ".join(parts), params
+
+
 def ensure_space_index(space: EmbeddingSpace) -> None:
-    """Create the space's own HNSW (cosine) index, restricted to its rows."""
+    """Create the space's own HNSW index (cosine, or inner product for CF factors), restricted
+    to its rows."""
     space_id, dim = _literals(space)
+    ops = "vector_ip_ops" if _is_ip(space) else "vector_cosine_ops"
     with connection.cursor() as cursor:
         # PostgreSQL refuses CREATE INDEX on a table with pending (deferred) FK checks, which a
         # vector upsert earlier in the same transaction leaves behind: run those checks now.
@@ -62,7 +108,7 @@ def ensure_space_index(space: EmbeddingSpace) -> None:
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         cursor.execute(
             f"CREATE INDEX IF NOT EXISTS {space.index_name} ON recommender_itemvector "
-            f"USING hnsw ({_expr(dim)} vector_cosine_ops) "
+            f"USING hnsw ({_expr(dim)} {ops}) "
             f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION}) "
             f"WHERE space_id = {space_id}"
         )
@@ -217,22 +263,26 @@ def user_text_vector(space: EmbeddingSpace, user_id: int) -> npt.NDArray[np.floa
     return None if row is None else _as_array(row[0])
 
 
-def _neighbour_sql(space: EmbeddingSpace, *, exact: bool) -> str:
+def _neighbour_sql(space: EmbeddingSpace, *, exact: bool, where: str = "TRUE") -> str:
     space_id, dim = _literals(space)
-    distance = f"{_expr(dim)} <=> %(query)s::vector({dim})"
+    operator, function = ("<#>", "inner_product") if _is_ip(space) else ("<=>", "cosine_distance")
+    distance = f"{_expr(dim)} {operator} %(query)s::vector({dim})"
     if exact:
-        # The function form of `<=>` never matches an index, so no planner setting is needed
-        # (a SET LOCAL would outlive the savepoint and turn indexes off for the caller's
-        # whole transaction).
-        distance = f"cosine_distance({_expr(dim)}, %(query)s::vector({dim}))"
+        # The function form of the operator never matches an index, so no planner setting is
+        # needed (a SET LOCAL would outlive the savepoint and turn indexes off for the caller's
+        # whole transaction). inner_product() is the dot product; `<#>` its negation.
+        sign = "-" if _is_ip(space) else ""
+        distance = f"{sign}{function}({_expr(dim)}, %(query)s::vector({dim}))"
+    similarity = "-d" if _is_ip(space) else "1 - d"
     # Re-sort outside: relaxed iterative scans may return the k neighbours slightly out of order.
     return (
-        "SELECT item_id, 1 - d AS similarity FROM ("  # noqa: S608
+        f"SELECT item_id, {similarity} AS similarity FROM ("  # noqa: S608
         f" SELECT v.item_id, {distance} AS d FROM recommender_itemvector v"
         " JOIN recommender_item i ON i.id = v.item_id"
         f" WHERE v.space_id = {space_id}"
         " AND (NOT %(only_available)s OR i.available)"
         " AND NOT (v.item_id = ANY(%(exclude)s::bigint[]))"
+        f" AND {where}"
         f" ORDER BY {distance if not exact else 'd'} LIMIT %(k)s"
         ") AS c ORDER BY d"
     )
@@ -249,6 +299,21 @@ def _params(
     }
 
 
+def _filtered_query(
+    space: EmbeddingSpace,
+    query: npt.NDArray[np.float32],
+    *,
+    k: int,
+    exclude_item_ids: Sequence[int],
+    only_available: bool,
+    item_filter: ItemFilter | None,
+    exact: bool,
+) -> tuple[str, dict[str, Any]]:
+    where, filter_params = item_filter_sql(item_filter)
+    params = {**_params(query, k, exclude_item_ids, only_available), **filter_params}
+    return _neighbour_sql(space, exact=exact, where=where), params
+
+
 def _set_index_scan(cursor: Any, k: int) -> None:
     cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
     cursor.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH_MIN, 2 * int(k))}")
@@ -261,16 +326,26 @@ def nearest_items(
     k: int,
     exclude_item_ids: Sequence[int] = (),
     only_available: bool = True,
+    item_filter: ItemFilter | None = None,
 ) -> list[Neighbour]:
-    """The k items closest (cosine) to `query` in the space, through its HNSW index.
+    """The k items closest to `query` in the space (cosine; inner product for CF factors),
+    through its HNSW index.
 
     Filters run inside the index scan; pgvector 0.8's iterative scan keeps scanning until k rows
     pass them, so a filter never shortens the list while enough items match.
     """
-    params = _params(query, k, exclude_item_ids, only_available)
+    sql, params = _filtered_query(
+        space,
+        query,
+        k=k,
+        exclude_item_ids=exclude_item_ids,
+        only_available=only_available,
+        item_filter=item_filter,
+        exact=False,
+    )
     with transaction.atomic(), _cursor() as cursor:
         _set_index_scan(cursor, k)
-        cursor.execute(_neighbour_sql(space, exact=False), params)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [Neighbour(int(item_id), float(sim)) for item_id, sim in rows]
 
@@ -282,11 +357,20 @@ def exact_nearest_items(
     k: int,
     exclude_item_ids: Sequence[int] = (),
     only_available: bool = True,
+    item_filter: ItemFilter | None = None,
 ) -> list[Neighbour]:
     """The same query by exhaustive scan (no index): the ground truth for recall."""
-    params = _params(query, k, exclude_item_ids, only_available)
+    sql, params = _filtered_query(
+        space,
+        query,
+        k=k,
+        exclude_item_ids=exclude_item_ids,
+        only_available=only_available,
+        item_filter=item_filter,
+        exact=True,
+    )
     with _cursor() as cursor:
-        cursor.execute(_neighbour_sql(space, exact=True), params)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [Neighbour(int(item_id), float(sim)) for item_id, sim in rows]
 
@@ -298,10 +382,19 @@ def explain_nearest(
     k: int,
     exclude_item_ids: Sequence[int] = (),
     only_available: bool = True,
+    item_filter: ItemFilter | None = None,
 ) -> str:
     """The query plan of `nearest_items` (tests prove the per-space index is used)."""
-    params = _params(query, k, exclude_item_ids, only_available)
+    sql, params = _filtered_query(
+        space,
+        query,
+        k=k,
+        exclude_item_ids=exclude_item_ids,
+        only_available=only_available,
+        item_filter=item_filter,
+        exact=False,
+    )
     with transaction.atomic(), _cursor() as cursor:
         _set_index_scan(cursor, k)
-        cursor.execute("EXPLAIN " + _neighbour_sql(space, exact=False), params)
+        cursor.execute("EXPLAIN " + sql, params)
         return "\n".join(row[0] for row in cursor.fetchall())

@@ -1,6 +1,8 @@
 from recommender.models.catalog import EndUser, Interaction, Item
 from recommender.models.config import RecommenderConfig
 from recommender.models.jobs import Job
+from recommender.models.serving import ServedList
+from recommender.models.training import ItemNeighbours, ItemRanking, ModelVersion
 from recommender.models.vectors import EmbeddingSpace, ItemVector, UserVector
 
 __all__ = [
@@ -8,8 +10,12 @@ __all__ = [
     "EndUser",
     "Interaction",
     "Item",
+    "ItemNeighbours",
+    "ItemRanking",
     "ItemVector",
     "Job",
+    "ModelVersion",
     "RecommenderConfig",
+    "ServedList",
     "UserVector",
 ]

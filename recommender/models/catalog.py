@@ -3,6 +3,7 @@
 from typing import ClassVar
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
 from tenants.managers import TenantOwnedModel
@@ -32,6 +33,8 @@ class Item(TenantOwnedModel):
         ]
         indexes: ClassVar = [
             models.Index(fields=["tenant", "created_at"], name="item_tenant_created"),
+            # Attribute filters (`attr.brand=Acme`) and the check that a filtered attribute exists.
+            GinIndex(fields=["attributes"], name="item_attributes_gin"),
         ]
 
     def __str__(self) -> str:

@@ -22,6 +22,7 @@ class Job(TenantOwnedModel):
         IMPORT_USERS = "import_users", "import users"
         IMPORT_INTERACTIONS = "import_interactions", "import interactions"
         ENCODE = "encode", "encode"
+        TRAIN = "train", "train"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=32, choices=Kind.choices)

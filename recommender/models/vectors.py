@@ -20,6 +20,8 @@ class EmbeddingSpace(TenantOwnedModel):
 
     A new encoder setting makes a new space that fills in the background (building) and replaces
     the active one only when complete; the old one is then retired and its vectors dropped.
+    Collaborative-filtering factors of a model version are a space too (inner product), active
+    while their version serves.
     """
 
     class Status(models.TextChoices):
@@ -27,6 +29,16 @@ class EmbeddingSpace(TenantOwnedModel):
         ACTIVE = "active"
         RETIRED = "retired"
 
+    class Purpose(models.TextChoices):
+        CONTENT = "content", "content (text encoder)"
+        COLLABORATIVE = "collaborative", "collaborative (ALS factors)"
+
+    class Metric(models.TextChoices):
+        COSINE = "cosine"
+        INNER_PRODUCT = "ip", "inner product"
+
+    purpose = models.CharField(max_length=16, choices=Purpose.choices, default=Purpose.CONTENT)
+    metric = models.CharField(max_length=8, choices=Metric.choices, default=Metric.COSINE)
     settings = models.JSONField()
     settings_hash = models.CharField(max_length=64)
     dimension = models.PositiveIntegerField()
@@ -38,14 +50,15 @@ class EmbeddingSpace(TenantOwnedModel):
         ordering: ClassVar = ["-created_at"]
         constraints: ClassVar = [
             models.UniqueConstraint(
-                fields=["tenant"],
+                fields=["tenant", "purpose"],
                 condition=models.Q(status="active"),
-                name="space_one_active",
+                name="space_one_active_per_purpose",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"space {self.pk} ({self.settings.get('model')}, {self.dimension}d, {self.status})"
+        name = self.settings.get("model") or self.purpose
+        return f"space {self.pk} ({name}, {self.dimension}d, {self.status})"
 
     @property
     def index_name(self) -> str:

@@ -19,7 +19,13 @@ def active_config(tenant: Tenant) -> dict[str, Any]:
         .values_list("data", flat=True)
         .first()
     )
-    return row if row is not None else validate_config({})
+    if row is None:
+        return validate_config({})
+    try:
+        # Versions saved before a section existed get its defaults.
+        return validate_config(row)
+    except ConfigError:
+        return dict(row)
 
 
 def active_config_version(tenant: Tenant) -> RecommenderConfig | None:

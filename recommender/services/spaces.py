@@ -16,10 +16,14 @@ def space_identity(encoder_config: dict[str, Any]) -> dict[str, Any]:
     return {key: encoder_config[key] for key in keys}
 
 
+CONTENT = EmbeddingSpace.Purpose.CONTENT
+
+
 def active_space(tenant_id: int) -> EmbeddingSpace | None:
+    """The content (text encoder) space that serves the tenant."""
     return (
         EmbeddingSpace.objects.unscoped()
-        .filter(tenant_id=tenant_id, status=EmbeddingSpace.Status.ACTIVE)
+        .filter(tenant_id=tenant_id, purpose=CONTENT, status=EmbeddingSpace.Status.ACTIVE)
         .first()
     )
 
@@ -35,7 +39,11 @@ def target_space(
     """
     identity = space_identity(encoder_config)
     digest = settings_digest(identity)
-    spaces = EmbeddingSpace.objects.unscoped().select_for_update().filter(tenant_id=tenant_id)
+    spaces = (
+        EmbeddingSpace.objects.unscoped()
+        .select_for_update()
+        .filter(tenant_id=tenant_id, purpose=CONTENT)
+    )
     current = spaces.filter(status=EmbeddingSpace.Status.ACTIVE).first()
     if current is not None and current.settings_hash == digest:
         return current
@@ -60,7 +68,7 @@ def space_activate(*, space: EmbeddingSpace) -> None:
     previous = list(
         EmbeddingSpace.objects.unscoped()
         .select_for_update()
-        .filter(tenant_id=space.tenant_id)
+        .filter(tenant_id=space.tenant_id, purpose=space.purpose)
         .exclude(pk=space.pk)
         .exclude(status=EmbeddingSpace.Status.RETIRED)
     )

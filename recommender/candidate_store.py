@@ -1,0 +1,205 @@
+"""SQL for the trained artifacts serving reads and writes: neighbour lists, rankings, newest items,
+and the one query that turns candidate ids into servable items under a request's filters.
+
+Raw SQL bypasses the tenant-scoped managers: every read takes the tenant id or a version id the
+caller resolved inside the tenant's scope, and repeats it as a predicate. Vector SQL stays in
+`recommender.vectorstore`; the filter's SQL comes from there so both compile it the same way.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connection
+
+from recommender.engine.filters import ItemFilter
+from recommender.vectorstore import item_filter_sql
+
+
+@dataclass(frozen=True)
+class ServableItem:
+    """An item that may be served under the request's rules, with what rules and texts need."""
+
+    id: int
+    external_id: str
+    title: str
+    categories: tuple[str, ...]
+    attributes: dict[str, Any]
+
+
+def store_neighbours(
+    *,
+    version_id: int,
+    source: str,
+    item_ids: npt.NDArray[np.int64],
+    neighbour_ids: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.float32],
+) -> int:
+    """Write one row per item: its neighbour ids and weights (rows of the 2-D arrays; a
+    neighbour id of -1 or a weight <= 0 marks padding and is left out)."""
+    written = 0
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(
+            "COPY recommender_itemneighbours (version_id, source, item_id, neighbour_ids, weights)"
+            " FROM STDIN"
+        ) as copy,
+    ):
+        for item_id, ids, row_weights in zip(item_ids, neighbour_ids, weights, strict=True):
+            keep = (ids >= 0) & (row_weights > 0)
+            if not keep.any():
+                continue
+            copy.write_row(
+                (
+                    version_id,
+                    source,
+                    int(item_id),
+                    [int(i) for i in ids[keep]],
+                    [float(w) for w in row_weights[keep]],
+                )
+            )
+            written += 1
+    return written
+
+
+def store_ranking(
+    *,
+    version_id: int,
+    ranking: str,
+    item_ids: npt.NDArray[np.int64],
+    scores: npt.NDArray[np.float32],
+) -> int:
+    """Write a ranking's positive scores (items with no activity are not part of it)."""
+    keep = scores > 0
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(
+            "COPY recommender_itemranking (version_id, ranking, item_id, score) FROM STDIN"
+        ) as copy,
+    ):
+        for item_id, score in zip(item_ids[keep], scores[keep], strict=True):
+            copy.write_row((version_id, ranking, int(item_id), float(score)))
+    return int(keep.sum())
+
+
+def drop_version_artifacts(version_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM recommender_itemneighbours WHERE version_id = %s", [version_id])
+        cursor.execute("DELETE FROM recommender_itemranking WHERE version_id = %s", [version_id])
+
+
+def neighbour_lists(
+    *, version_id: int, source: str, item_ids: Sequence[int]
+) -> dict[int, tuple[list[int], list[float]]]:
+    """The stored neighbour lists of `item_ids` (one indexed row per item)."""
+    if not item_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT item_id, neighbour_ids, weights FROM recommender_itemneighbours"
+            " WHERE version_id = %s AND source = %s AND item_id = ANY(%s::bigint[])",
+            [version_id, source, list(item_ids)],
+        )
+        return {row[0]: (list(row[1]), list(row[2])) for row in cursor.fetchall()}
+
+
+def _candidate_conditions(
+    exclude_item_ids: Sequence[int], item_filter: ItemFilter | None
+) -> tuple[str, dict[str, Any]]:
+    where, params = item_filter_sql(item_filter)
+    params["exclude"] = list(exclude_item_ids)
+    return f"i.available AND NOT (i.id = ANY(%(exclude)s::bigint[])) AND {where}", params
+
+
+def ranked_items(
+    *,
+    version_id: int,
+    ranking: str,
+    k: int,
+    exclude_item_ids: Sequence[int] = (),
+    item_filter: ItemFilter | None = None,
+) -> list[tuple[int, float]]:
+    """The top k of a ranking among servable items that pass the filter (walks the ranking's
+    index from the top, so an unfiltered request reads about k rows)."""
+    conditions, params = _candidate_conditions(exclude_item_ids, item_filter)
+    params.update(version=version_id, ranking=ranking, k=k)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT r.item_id, r.score FROM recommender_itemranking r"  # noqa: S608
+            " JOIN recommender_item i ON i.id = r.item_id"
+            " WHERE r.version_id = %(version)s AND r.ranking = %(ranking)s"
+            f" AND {conditions} ORDER BY r.score DESC, r.item_id LIMIT %(k)s",
+            params,
+        )
+        return [(int(item_id), float(score)) for item_id, score in cursor.fetchall()]
+
+
+def newest_items(
+    *,
+    tenant_id: int,
+    k: int,
+    exclude_item_ids: Sequence[int] = (),
+    item_filter: ItemFilter | None = None,
+) -> list[tuple[int, float]]:
+    """The k most recently created servable items; score = creation time (unix seconds)."""
+    conditions, params = _candidate_conditions(exclude_item_ids, item_filter)
+    params.update(tenant=tenant_id, k=k)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.id, extract(epoch FROM i.created_at) FROM recommender_item i"  # noqa: S608
+            f" WHERE i.tenant_id = %(tenant)s AND {conditions}"
+            " ORDER BY i.created_at DESC, i.id DESC LIMIT %(k)s",
+            params,
+        )
+        return [(int(item_id), float(created)) for item_id, created in cursor.fetchall()]
+
+
+def servable_items(
+    *,
+    tenant_id: int,
+    item_ids: Iterable[int],
+    exclude_item_ids: Sequence[int] = (),
+    item_filter: ItemFilter | None = None,
+) -> dict[int, ServableItem]:
+    """Of the candidate ids, those the tenant may serve now (available, not excluded, passing
+    the filter), with their names, categories and attributes."""
+    ids = sorted(set(item_ids))
+    if not ids:
+        return {}
+    conditions, params = _candidate_conditions(exclude_item_ids, item_filter)
+    params.update(tenant=tenant_id, ids=ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.id, i.external_id, i.title, i.categories, i.attributes"  # noqa: S608
+            " FROM recommender_item i WHERE i.tenant_id = %(tenant)s"
+            f" AND i.id = ANY(%(ids)s::bigint[]) AND {conditions}",
+            params,
+        )
+        return {
+            row[0]: ServableItem(
+                id=row[0],
+                external_id=row[1],
+                title=row[2],
+                categories=tuple(row[3] or ()),
+                attributes=row[4] if isinstance(row[4], dict) else {},
+            )
+            for row in cursor.fetchall()
+        }
+
+
+def unknown_attributes(*, tenant_id: int, names: Sequence[str]) -> list[str]:
+    """The names no item of the tenant has as an attribute (answered by the attributes GIN
+    index)."""
+    missing = []
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute(
+                "SELECT EXISTS (SELECT 1 FROM recommender_item"
+                " WHERE tenant_id = %s AND attributes ? %s)",
+                [tenant_id, name],
+            )
+            if not cursor.fetchone()[0]:
+                missing.append(name)
+    return missing
