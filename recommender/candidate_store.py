@@ -17,6 +17,8 @@ from django.db import connection
 from recommender.engine.filters import ItemFilter
 from recommender.vectorstore import item_filter_sql
 
+NEWEST_HALF_LIFE_DAYS = 30.0
+
 
 @dataclass(frozen=True)
 class ServableItem:
@@ -142,18 +144,21 @@ def newest_items(
     k: int,
     exclude_item_ids: Sequence[int] = (),
     item_filter: ItemFilter | None = None,
+    half_life_days: float = NEWEST_HALF_LIFE_DAYS,
 ) -> list[tuple[int, float]]:
-    """The k most recently created servable items; score = creation time (unix seconds)."""
+    """The k most recently created servable items; score = freshness 0.5^(age / half-life),
+    as the engine's newest source scores them."""
     conditions, params = _candidate_conditions(exclude_item_ids, item_filter)
-    params.update(tenant=tenant_id, k=k)
+    params.update(tenant=tenant_id, k=k, half_life=float(half_life_days))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT i.id, extract(epoch FROM i.created_at) FROM recommender_item i"  # noqa: S608
+            "SELECT i.id, power(0.5, greatest(extract(epoch FROM (now() - i.created_at)), 0)"  # noqa: S608
+            " / 86400.0 / %(half_life)s) FROM recommender_item i"
             f" WHERE i.tenant_id = %(tenant)s AND {conditions}"
             " ORDER BY i.created_at DESC, i.id DESC LIMIT %(k)s",
             params,
         )
-        return [(int(item_id), float(created)) for item_id, created in cursor.fetchall()]
+        return [(int(item_id), float(fresh)) for item_id, fresh in cursor.fetchall()]
 
 
 def servable_items(

@@ -253,6 +253,16 @@ def item_vectors(
         return {row[0]: _as_array(row[1]) for row in cursor.fetchall()}
 
 
+def all_item_vectors(space: EmbeddingSpace) -> list[tuple[int, npt.NDArray[np.float32]]]:
+    """Every item vector of the space (training reads the whole space once)."""
+    with _cursor() as cursor:
+        cursor.execute(
+            "SELECT item_id, embedding FROM recommender_itemvector WHERE space_id = %s",
+            [space.pk],
+        )
+        return [(int(row[0]), _as_array(row[1])) for row in cursor.fetchall()]
+
+
 def user_text_vector(space: EmbeddingSpace, user_id: int) -> npt.NDArray[np.float32] | None:
     with _cursor() as cursor:
         cursor.execute(

@@ -5,9 +5,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from recommender.api import schemas
-from recommender.services import recommend
+from recommender.services import recommend, serving
+from recommender.services.model_versions import model_version_list
 from tenants.api_base import TenantAPIView
-from tenants.models import SCOPE_RECOMMEND
+from tenants.models import SCOPE_MANAGE, SCOPE_RECOMMEND
 
 _ERRORS = {
     400: schemas.ErrorOut,
@@ -18,40 +19,73 @@ _ERRORS = {
 }
 _COUNT = OpenApiParameter("count", int, description="1-100, default 10")
 _EXPLAIN = OpenApiParameter("explain", bool, description="add why each item is there")
+_RULES = [
+    OpenApiParameter("category", str, description="items in any of these categories (a,b)"),
+    OpenApiParameter("exclude_category", str, description="items in none of these categories"),
+    OpenApiParameter(
+        "attr.NAME",
+        str,
+        description="attribute filter: value, v1|v2 (one of), lo..hi / lo.. / ..hi (numeric)",
+    ),
+    OpenApiParameter("exclude_seen", str, description="all, none, or types (purchase,cart)"),
+    OpenApiParameter("max_per_category", int, description="0 (no cap) to 100"),
+    OpenApiParameter(
+        "diversity", float, description="MMR lambda: 1 relevance only, 0 most diverse"
+    ),
+]
 
 
-def _count_and_explain(request: Request) -> tuple[int, bool]:
-    params = request.query_params
-    return (
-        recommend.parse_count(params.get("count")),
-        recommend.parse_flag(params.get("explain"), "explain"),
-    )
+def _params(request: Request) -> list[tuple[str, str]]:
+    return [(key, value) for key, values in request.query_params.lists() for value in values]
 
 
 class SimilarItemsView(TenantAPIView):
     required_scope = SCOPE_RECOMMEND
 
-    @extend_schema(parameters=[_COUNT, _EXPLAIN], responses={200: schemas.ResultsOut, **_ERRORS})
+    @extend_schema(
+        parameters=[_COUNT, _EXPLAIN, *_RULES], responses={200: schemas.ResultsOut, **_ERRORS}
+    )
     def get(self, request: Request, item_id: str) -> Response:
-        count, explain = _count_and_explain(request)
         return Response(
-            recommend.similar_items(
-                tenant=self.tenant, item_id=item_id, count=count, explain=explain
-            )
+            serving.similar_items(tenant=self.tenant, item_id=item_id, params=_params(request))
         )
 
 
 class UserRecommendationsView(TenantAPIView):
     required_scope = SCOPE_RECOMMEND
 
-    @extend_schema(parameters=[_COUNT, _EXPLAIN], responses={200: schemas.ResultsOut, **_ERRORS})
+    @extend_schema(
+        parameters=[_COUNT, _EXPLAIN, *_RULES], responses={200: schemas.ResultsOut, **_ERRORS}
+    )
     def get(self, request: Request, user_id: str) -> Response:
-        count, explain = _count_and_explain(request)
         return Response(
-            recommend.recommend_for_user(
-                tenant=self.tenant, user_id=user_id, count=count, explain=explain
-            )
+            serving.recommend_for_user(tenant=self.tenant, user_id=user_id, params=_params(request))
         )
+
+
+class PopularView(TenantAPIView):
+    required_scope = SCOPE_RECOMMEND
+    ranking = "popular"
+
+    @extend_schema(
+        parameters=[_COUNT, _EXPLAIN, *_RULES], responses={200: schemas.ResultsOut, **_ERRORS}
+    )
+    def get(self, request: Request) -> Response:
+        return Response(
+            serving.ranked_list(tenant=self.tenant, ranking=self.ranking, params=_params(request))
+        )
+
+
+class TrendingView(PopularView):
+    ranking = "trending"
+
+
+class ModelVersionListView(TenantAPIView):
+    required_scope = SCOPE_MANAGE
+
+    @extend_schema(responses={200: schemas.ModelVersionOut(many=True), **_ERRORS})
+    def get(self, request: Request) -> Response:
+        return Response({"results": model_version_list(self.tenant)})
 
 
 class SearchView(TenantAPIView):

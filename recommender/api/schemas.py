@@ -99,9 +99,34 @@ class ResultItemOut(serializers.Serializer):
 
 
 class ResultsOut(serializers.Serializer):
-    recommendation_id = serializers.CharField()
-    model_version = serializers.CharField()
+    recommendation_id = serializers.CharField(
+        help_text="Send it back with interactions to attribute them to this list."
+    )
+    model_version = serializers.CharField(allow_null=True, help_text="e.g. v3; null: none yet")
+    config_version = serializers.IntegerField(allow_null=True, required=False)
     items = ResultItemOut(many=True)
+
+
+class FeedbackOut(serializers.Serializer):
+    served_lists = serializers.IntegerField()
+    attributed = serializers.IntegerField()
+    on_served_items = serializers.IntegerField()
+    by_type = serializers.DictField(child=serializers.IntegerField())
+
+
+class ModelVersionOut(serializers.Serializer):
+    version = serializers.CharField()
+    status = serializers.ChoiceField(choices=["training", "ready", "active", "failed", "retired"])
+    config_version = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    trained_at = serializers.DateTimeField(allow_null=True)
+    activated_at = serializers.DateTimeField(allow_null=True)
+    training_data = serializers.DictField(help_text="users, items, interactions trained on")
+    sources = serializers.DictField()
+    metrics = serializers.DictField()
+    timings = serializers.DictField()
+    error = serializers.CharField(allow_null=True)
+    feedback = FeedbackOut()
 
 
 class SearchIn(serializers.Serializer):
@@ -112,4 +137,4 @@ class SearchIn(serializers.Serializer):
 
 
 class JobIn(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["encode"])
+    kind = serializers.ChoiceField(choices=["encode", "train"])

@@ -38,6 +38,9 @@ urlpatterns = [
         name="users-recommendations",
     ),
     path("search", recommend_views.SearchView.as_view(), name="search"),
+    path("popular", recommend_views.PopularView.as_view(), name="popular"),
+    path("trending", recommend_views.TrendingView.as_view(), name="trending"),
+    path("models", recommend_views.ModelVersionListView.as_view(), name="models-list"),
     path("jobs", views.JobListView.as_view(), name="jobs-list"),
     path("jobs/<external_id:job_id>", views.JobDetailView.as_view(), name="jobs-detail"),
 ]

@@ -8,7 +8,7 @@ from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
 
 # Import jobs need an uploaded file (admin or command line), so the API starts only these.
-API_JOB_KINDS = (Job.Kind.ENCODE,)
+API_JOB_KINDS = (Job.Kind.ENCODE, Job.Kind.TRAIN)
 
 
 def job_start_from_api(*, tenant: Tenant, payload: Any) -> Job:

@@ -1,17 +1,13 @@
-"""Content-based results: similar items, semantic search, recommendations for a user."""
+"""Semantic search (the content space alone), and the parsers of count, flags and query text."""
 
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-from django.db.models import Count
-
 from recommender import vectorstore
-from recommender.engine.profiles import cosine_matrix
-from recommender.models import Interaction, Item
+from recommender.models import EndUser, Item, ServedList
 from recommender.models.vectors import EmbeddingSpace
-from recommender.selectors import access_item_by_external_id, access_user_by_external_id
+from recommender.selectors import access_user_by_external_id
 from recommender.services.config import active_config
 from recommender.services.encoders import encoder_for, encoder_settings
 from recommender.services.profiles import UserProfile, user_profile
@@ -24,14 +20,6 @@ QUERY_MAX_CHARS = 1000
 # With a user, search re-ranks this many query neighbours per requested result.
 PERSONAL_SEARCH_POOL = 4
 PERSONAL_SEARCH_WEIGHT = 0.3
-_VERBS = {
-    "view": "viewed",
-    "click": "clicked",
-    "cart": "added to your cart",
-    "purchase": "bought",
-    "like": "liked",
-    "rating": "rated",
-}
 
 
 @dataclass
@@ -52,7 +40,17 @@ def _space(tenant: Tenant) -> EmbeddingSpace:
     return space
 
 
-def _response(tenant: Tenant, space: EmbeddingSpace | None, results: list[Scored]) -> dict:
+def _response(
+    tenant: Tenant, space: EmbeddingSpace, results: list[Scored], user: EndUser | None
+) -> dict:
+    recommendation_id = uuid.uuid4().hex
+    ServedList.objects.for_tenant(tenant).create(
+        tenant=tenant,
+        recommendation_id=recommendation_id,
+        endpoint="search",
+        user=user,
+        item_ids=[r.item_id for r in results],
+    )
     titles = dict(
         Item.objects.for_tenant(tenant)
         .filter(pk__in=[r.item_id for r in results])
@@ -65,37 +63,12 @@ def _response(tenant: Tenant, space: EmbeddingSpace | None, results: list[Scored
             entry["explanation"] = result.explanation
         items.append(entry)
     return {
-        "recommendation_id": uuid.uuid4().hex,
-        "model_version": f"content:space-{space.pk}" if space else "popular",
+        "recommendation_id": recommendation_id,
+        # Search is served by the content space alone, not by a trained model version.
+        "model_version": None,
+        "content_space": space.pk,
         "items": items,
     }
-
-
-def similar_items(*, tenant: Tenant, item_id: str, count: int, explain: bool) -> dict:
-    item = access_item_by_external_id(item_id)
-    space = _space(tenant)
-    vectors = vectorstore.item_vectors(space, [item.pk])
-    if item.pk not in vectors:
-        raise ApplicationError(
-            "not_ready", f"Item {item_id!r} is not encoded yet; try again shortly.", http_status=409
-        )
-    neighbours = vectorstore.nearest_items(
-        space, vectors[item.pk], k=count, exclude_item_ids=[item.pk]
-    )
-    results = [
-        Scored(
-            n.item_id,
-            n.similarity,
-            {
-                "sources": [{"source": "content", "share": 1.0}],
-                "text": f"Similar in description to {item.title or item.external_id}",
-            }
-            if explain
-            else None,
-        )
-        for n in neighbours
-    ]
-    return _response(tenant, space, results)
 
 
 def search(*, tenant: Tenant, query: str, user_id: str | None, count: int, explain: bool) -> dict:
@@ -148,101 +121,7 @@ def search(*, tenant: Tenant, query: str, user_id: str | None, count: int, expla
             )
             for n in neighbours
         ]
-    return _response(tenant, space, results)
-
-
-def _popular(tenant: Tenant, count: int, exclude: set[int], explain: bool) -> list[Scored]:
-    rows = (
-        Interaction.objects.for_tenant(tenant)
-        .filter(item__available=True)
-        .exclude(item_id__in=exclude)
-        .values("item_id")
-        .annotate(n=Count("id"))
-        .order_by("-n", "item_id")[:count]
-    )
-    top = max((row["n"] for row in rows), default=1)
-    return [
-        Scored(
-            row["item_id"],
-            row["n"] / top,
-            {"sources": [{"source": "popular", "share": 1.0}], "text": "Popular right now"}
-            if explain
-            else None,
-        )
-        for row in rows
-    ]
-
-
-def recommend_for_user(*, tenant: Tenant, user_id: str, count: int, explain: bool) -> dict:
-    """Items closest to the user's profile, never ones they interacted with or unavailable ones.
-
-    A cold user (no events with vectors, no profile text) gets popular items instead.
-    """
-    user = access_user_by_external_id(user_id)
-    space = active_space(tenant.pk)
-    profile = None
-    if space is not None:
-        profile = user_profile(user=user, space=space, config=active_config(tenant))
-    if space is None or profile is None or profile.vector is None:
-        seen = (
-            profile.seen_item_ids
-            if profile
-            else set(
-                Interaction.objects.for_tenant(tenant)
-                .filter(user=user)
-                .values_list("item_id", flat=True)
-            )
-        )
-        return _response(tenant, None, _popular(tenant, count, seen, explain))
-    neighbours = vectorstore.nearest_items(
-        space, profile.vector, k=count, exclude_item_ids=sorted(profile.seen_item_ids)
-    )
-    explanations: list[dict[str, Any] | None] = [None] * len(neighbours)
-    if explain and neighbours:
-        explanations = _explain_by_evidence(tenant, space, profile, [n.item_id for n in neighbours])
-    return _response(
-        tenant,
-        space,
-        [Scored(n.item_id, n.similarity, e) for n, e in zip(neighbours, explanations, strict=True)],
-    )
-
-
-def _explain_by_evidence(
-    tenant: Tenant, space: EmbeddingSpace, profile: UserProfile, item_ids: list[int]
-) -> list[dict[str, Any] | None]:
-    """For each result, the interacted item it is closest to ("Because you bought X")."""
-    if profile.evidence_vectors is None:
-        return [
-            {"sources": [{"source": "content", "share": 1.0}], "text": "Matches your profile"}
-            for _ in item_ids
-        ]
-    result_vecs = vectorstore.item_vectors(space, item_ids)
-    sims = cosine_matrix(np.stack([result_vecs[i] for i in item_ids]), profile.evidence_vectors)
-    closest = sims.argmax(axis=1)
-    evidence_ids = [profile.evidence[j][0] for j in closest]
-    names = {
-        pk: (external_id, title)
-        for pk, external_id, title in Item.objects.for_tenant(tenant)
-        .filter(pk__in=evidence_ids)
-        .values_list("pk", "external_id", "title")
-    }
-    out: list[dict[str, Any] | None] = []
-    for row, j in enumerate(closest):
-        item_pk, kind, _ = profile.evidence[j]
-        external_id, title = names[item_pk]
-        verb = _VERBS.get(kind, "interacted with")
-        out.append(
-            {
-                "sources": [{"source": "content", "share": 1.0}],
-                "because_of": {
-                    "id": external_id,
-                    "type": kind,
-                    "similarity": round(float(sims[row, j]), 6),
-                },
-                "text": f"Because you {verb} {title or external_id}",
-            }
-        )
-    return out
+    return _response(tenant, space, results, user)
 
 
 def parse_count(raw: Any, default: int = 10) -> int:

@@ -1,0 +1,340 @@
+"""Candidate generation: each enabled source's top items for a user or an item, under the
+request's filters and exclusions.
+
+Every source answers from an index or a precomputed list: pgvector HNSW scans (content, ALS),
+one neighbour row per history item (co-occurrence, EASE), a ranking walked from the top
+(popular, trending), the creation-time index (newest). Nothing here reads the whole catalog.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+
+from recommender import candidate_store, vectorstore
+from recommender.engine.filters import ItemFilter
+from recommender.engine.profiles import decayed_weights
+from recommender.models import EmbeddingSpace, EndUser, Interaction, ModelVersion
+from recommender.services.profiles import UserProfile, user_profile
+from recommender.services.spaces import active_space
+from tenants.models import Tenant
+
+ITEM_TO_ITEM_SOURCES = ("cooccurrence", "ease")
+RANKING_SOURCES = ("popular", "trending")
+
+
+@dataclass
+class Serving:
+    """What a request serves from: configuration, model version and spaces."""
+
+    tenant: Tenant
+    config: dict[str, Any]
+    config_version: int | None
+    version: ModelVersion | None
+    content_space: EmbeddingSpace | None
+    cf_space: EmbeddingSpace | None
+
+    def weight(self, source: str) -> float:
+        return float(self.config["sources"][source]["weight"])
+
+    def trained(self, source: str) -> bool:
+        return self.version is not None and source in self.version.sources
+
+
+def serving_for(tenant: Tenant, config: dict[str, Any], config_version: int | None) -> Serving:
+    version = ModelVersion.objects.for_tenant(tenant).filter(status="active").first()
+    cf_space = None
+    if version is not None and version.cf_space_id is not None:
+        cf_space = EmbeddingSpace.objects.for_tenant(tenant).filter(pk=version.cf_space_id).first()
+    return Serving(
+        tenant=tenant,
+        config=config,
+        config_version=config_version,
+        version=version,
+        content_space=active_space(tenant.pk),
+        cf_space=cf_space,
+    )
+
+
+@dataclass
+class History:
+    """A user's recent positive interactions, weighted as the profile weighs them."""
+
+    # item id → decayed, type-weighted sum; positive only
+    weights: dict[int, float] = field(default_factory=dict)
+    # item id → the type of the user's strongest interaction with it (for explanations)
+    kinds: dict[int, str] = field(default_factory=dict)
+    excluded: set[int] = field(default_factory=set)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.weights
+
+
+def user_history(
+    *, user: EndUser, config: dict[str, Any], exclude_types: tuple[str, ...] | None
+) -> History:
+    types = config["interactions"]["types"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT item_id, type, EXTRACT(EPOCH FROM (%s - timestamp)) / 86400.0"
+            " FROM recommender_interaction WHERE user_id = %s"
+            " ORDER BY timestamp DESC LIMIT %s",
+            [timezone.now(), user.pk, config["profile"]["max_events"]],
+        )
+        events = [(int(i), str(t), float(a)) for i, t, a in cursor.fetchall() if t in types]
+        if exclude_types is None:
+            cursor.execute(
+                "SELECT DISTINCT item_id FROM recommender_interaction WHERE user_id = %s",
+                [user.pk],
+            )
+        else:
+            cursor.execute(
+                "SELECT DISTINCT item_id FROM recommender_interaction"
+                " WHERE user_id = %s AND type = ANY(%s)",
+                [user.pk, list(exclude_types)],
+            )
+        excluded = {int(row[0]) for row in cursor.fetchall()}
+    weights = decayed_weights(
+        [float(types[kind]) for _, kind, _ in events],
+        [age for _, _, age in events],
+        float(config["interactions"]["half_life_days"]),
+    )
+    totals: dict[int, float] = defaultdict(float)
+    strongest: dict[int, tuple[float, str]] = {}
+    for (item, kind, _), weight in zip(events, weights, strict=True):
+        totals[item] += float(weight)
+        if weight > strongest.get(item, (0.0, ""))[0]:
+            strongest[item] = (float(weight), kind)
+    positive = {item: w for item, w in totals.items() if w > 0}
+    return History(
+        weights=positive,
+        kinds={item: strongest[item][1] for item in positive if item in strongest},
+        excluded=excluded,
+    )
+
+
+@dataclass
+class Candidates:
+    """Per source: item id → score; and per item the history item that put it there."""
+
+    scores: dict[str, dict[int, float]] = field(default_factory=dict)
+    because: dict[str, dict[int, int]] = field(default_factory=dict)
+    profile: UserProfile | None = None
+
+    def add(self, source: str, pairs: Sequence[tuple[int, float]]) -> None:
+        if pairs:
+            self.scores[source] = dict(pairs)
+
+
+def _item_to_item(
+    serving: Serving, source: str, seeds: dict[int, float], k: int, exclude: set[int]
+) -> tuple[list[tuple[int, float]], dict[int, int]]:
+    """Sum of seed weight x neighbour weight over the seeds' stored neighbour lists."""
+    assert serving.version is not None
+    lists = candidate_store.neighbour_lists(
+        version_id=serving.version.pk, source=source, item_ids=list(seeds)
+    )
+    totals: dict[int, float] = defaultdict(float)
+    best: dict[int, tuple[float, int]] = {}
+    for seed, (ids, weights) in lists.items():
+        seed_weight = seeds[seed]
+        for neighbour, weight in zip(ids, weights, strict=True):
+            if neighbour in exclude:
+                continue
+            contribution = seed_weight * weight
+            totals[neighbour] += contribution
+            if contribution > best.get(neighbour, (0.0, 0))[0]:
+                best[neighbour] = (contribution, seed)
+    top = sorted(totals.items(), key=lambda pair: (-pair[1], pair[0]))[:k]
+    return top, {item: best[item][1] for item, _ in top}
+
+
+def _neighbours(hits: list[vectorstore.Neighbour]) -> list[tuple[int, float]]:
+    return [(n.item_id, n.similarity) for n in hits]
+
+
+def _ranking(
+    serving: Serving, ranking: str, k: int, exclude: Sequence[int], item_filter: ItemFilter
+) -> list[tuple[int, float]]:
+    if serving.trained(ranking):
+        assert serving.version is not None
+        return candidate_store.ranked_items(
+            version_id=serving.version.pk,
+            ranking=ranking,
+            k=k,
+            exclude_item_ids=exclude,
+            item_filter=item_filter,
+        )
+    if ranking == "popular":
+        return live_popular(serving.tenant, k, exclude, item_filter)
+    return []
+
+
+def live_popular(
+    tenant: Tenant, k: int, exclude: Sequence[int], item_filter: ItemFilter
+) -> list[tuple[int, float]]:
+    """Interaction counts, for a tenant with no trained version yet (small by definition)."""
+    rows = (
+        Interaction.objects.for_tenant(tenant)
+        .filter(item__available=True)
+        .exclude(item_id__in=exclude)
+        .values("item_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "item_id")[: max(k * 4, 100)]
+    )
+    ids = [row["item_id"] for row in rows]
+    servable = candidate_store.servable_items(
+        tenant_id=tenant.pk, item_ids=ids, exclude_item_ids=exclude, item_filter=item_filter
+    )
+    return [(row["item_id"], float(row["n"])) for row in rows if row["item_id"] in servable][:k]
+
+
+def newest(
+    serving: Serving, k: int, exclude: Sequence[int], item_filter: ItemFilter
+) -> list[tuple[int, float]]:
+    return candidate_store.newest_items(
+        tenant_id=serving.tenant.pk, k=k, exclude_item_ids=exclude, item_filter=item_filter
+    )
+
+
+def ranking_candidates(
+    serving: Serving, ranking: str, k: int, exclude: Sequence[int], item_filter: ItemFilter
+) -> list[tuple[int, float]]:
+    if ranking == "newest":
+        return newest(serving, k, exclude, item_filter)
+    return _ranking(serving, ranking, k, exclude, item_filter)
+
+
+def user_candidates(
+    *,
+    serving: Serving,
+    user: EndUser,
+    history: History,
+    pool: int,
+    item_filter: ItemFilter,
+    sources: Sequence[str],
+) -> Candidates:
+    """Each named source's top `pool` items for the user."""
+    exclude = sorted(history.excluded)
+    excluded = history.excluded
+    found = Candidates()
+    gatherers: dict[str, Callable[[], None]] = {}
+
+    def content() -> None:
+        if serving.content_space is None:
+            return
+        profile = user_profile(user=user, space=serving.content_space, config=serving.config)
+        found.profile = profile
+        if profile.vector is None:
+            return
+        found.add(
+            "content",
+            _neighbours(
+                vectorstore.nearest_items(
+                    serving.content_space,
+                    profile.vector,
+                    k=pool,
+                    exclude_item_ids=exclude,
+                    item_filter=item_filter,
+                )
+            ),
+        )
+
+    def als() -> None:
+        if serving.cf_space is None:
+            return
+        factor = vectorstore.user_text_vector(serving.cf_space, user.pk)
+        if factor is None:
+            return
+        found.add(
+            "als",
+            _neighbours(
+                vectorstore.nearest_items(
+                    serving.cf_space,
+                    factor,
+                    k=pool,
+                    exclude_item_ids=exclude,
+                    item_filter=item_filter,
+                )
+            ),
+        )
+
+    def item_to_item(source: str) -> Callable[[], None]:
+        def gather() -> None:
+            if not serving.trained(source) or history.is_empty:
+                return
+            top, because = _item_to_item(serving, source, history.weights, pool * 3, excluded)
+            servable = candidate_store.servable_items(
+                tenant_id=serving.tenant.pk,
+                item_ids=[item for item, _ in top],
+                exclude_item_ids=exclude,
+                item_filter=item_filter,
+            )
+            found.add(source, [(i, s) for i, s in top if i in servable][:pool])
+            found.because[source] = because
+
+        return gather
+
+    def ranked(source: str) -> Callable[[], None]:
+        return lambda: found.add(
+            source, ranking_candidates(serving, source, pool, exclude, item_filter)
+        )
+
+    gatherers = {
+        "content": content,
+        "als": als,
+        "cooccurrence": item_to_item("cooccurrence"),
+        "ease": item_to_item("ease"),
+        "popular": ranked("popular"),
+        "trending": ranked("trending"),
+        "newest": ranked("newest"),
+    }
+    for source in sources:
+        gatherers[source]()
+    return found
+
+
+def item_candidates(
+    *,
+    serving: Serving,
+    item_id: int,
+    item_vector: npt.NDArray[np.float32] | None,
+    pool: int,
+    item_filter: ItemFilter,
+    sources: Sequence[str],
+) -> Candidates:
+    """Items like one item: content neighbours and the item-to-item lists."""
+    found = Candidates()
+    exclude = [item_id]
+    if "content" in sources and serving.content_space is not None and item_vector is not None:
+        found.add(
+            "content",
+            _neighbours(
+                vectorstore.nearest_items(
+                    serving.content_space,
+                    item_vector,
+                    k=pool,
+                    exclude_item_ids=exclude,
+                    item_filter=item_filter,
+                )
+            ),
+        )
+    for source in ITEM_TO_ITEM_SOURCES:
+        if source not in sources or not serving.trained(source):
+            continue
+        top, _ = _item_to_item(serving, source, {item_id: 1.0}, pool * 3, set(exclude))
+        servable = candidate_store.servable_items(
+            tenant_id=serving.tenant.pk,
+            item_ids=[item for item, _ in top],
+            exclude_item_ids=exclude,
+            item_filter=item_filter,
+        )
+        found.add(source, [(i, s) for i, s in top if i in servable][:pool])
+    return found

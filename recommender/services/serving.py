@@ -1,0 +1,352 @@
+"""Serving a list: candidates from each source → fusion → boosts → per-category cap → MMR →
+explanations → the served list logged under its recommendation_id.
+
+Used by /users/{id}/recommendations, /items/{id}/similar, /popular and /trending.
+"""
+
+import math
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+
+from recommender import candidate_store, vectorstore
+from recommender.engine.config_schema import SOURCE_NAMES
+from recommender.engine.diversity import cap_per_category, mmr
+from recommender.engine.fusion import Fused, fuse
+from recommender.models import EndUser, ServedList
+from recommender.selectors import access_item_by_external_id, access_user_by_external_id
+from recommender.services import explanations
+from recommender.services.candidates import (
+    Candidates,
+    History,
+    Serving,
+    item_candidates,
+    ranking_candidates,
+    serving_for,
+    user_candidates,
+    user_history,
+)
+from recommender.services.config import active_config, active_config_version
+from recommender.services.recommend import parse_count, parse_flag
+from recommender.services.request_rules import Rules, parse_rules
+from recommender.services.spaces import active_space
+from recsys_platform.errors import ApplicationError
+from tenants.models import Tenant
+
+# Each source proposes this many items per requested one (rules and diversity need room).
+POOL_PER_ITEM = 4
+MIN_POOL = 40
+MAX_POOL = 400
+# Cold users: the first of these that yields items serves them.
+COLD_USER_CHAIN = ("content", "trending", "popular")
+
+
+def _pool(count: int) -> int:
+    return min(MAX_POOL, max(MIN_POOL, POOL_PER_ITEM * count))
+
+
+def serving_context(tenant: Tenant) -> Serving:
+    config_row = active_config_version(tenant)
+    return serving_for(tenant, active_config(tenant), config_row.version if config_row else None)
+
+
+@dataclass
+class Ranked:
+    item: int
+    score: float
+    shares: dict[str, float]
+
+
+def _enabled(serving: Serving) -> list[str]:
+    return [name for name in SOURCE_NAMES if serving.weight(name) > 0]
+
+
+def _boosted(fused: list[Fused], rules: Rules, items: Mapping[int, Any]) -> list[Ranked]:
+    ranked = []
+    for entry in fused:
+        item = items.get(entry.item)
+        if item is None:
+            continue
+        factor = math.prod(
+            boost.factor
+            for boost in rules.boosts
+            if boost.when.matches(item.categories, item.attributes)
+        )
+        ranked.append(Ranked(entry.item, entry.score * factor, entry.shares()))
+    ranked.sort(key=lambda r: (-r.score, r.item))
+    return ranked
+
+
+def _diversify(
+    serving: Serving, ranked: list[Ranked], rules: Rules, items: Mapping[int, Any], count: int
+) -> list[Ranked]:
+    if rules.max_per_category > 0:
+        kept = set(
+            cap_per_category(
+                [r.item for r in ranked],
+                {item_id: items[item_id].categories for item_id in items},
+                rules.max_per_category,
+                len(ranked),
+            )
+        )
+        ranked = [r for r in ranked if r.item in kept]
+    if rules.mmr_lambda < 1.0 and serving.content_space is not None and len(ranked) > 1:
+        ids = [r.item for r in ranked]
+        stored = vectorstore.item_vectors(serving.content_space, ids)
+        dimension = serving.content_space.dimension
+        vectors = np.stack([stored.get(i, np.zeros(dimension, np.float32)) for i in ids])
+        order = mmr(ids, [r.score for r in ranked], vectors, rules.mmr_lambda, count)
+        by_id = {r.item: r for r in ranked}
+        ranked = [by_id[int(i)] for i in order]
+    return ranked[:count]
+
+
+def _finish(
+    *,
+    serving: Serving,
+    candidates: Candidates,
+    weights: Mapping[str, float],
+    rules: Rules,
+    count: int,
+    exclude: Sequence[int],
+    fill: bool = True,
+) -> tuple[list[Ranked], dict[int, Any]]:
+    fused = fuse(
+        candidates.scores,
+        weights,
+        method=serving.config["fusion"]["method"],
+        rrf_k=int(serving.config["fusion"]["rrf_k"]),
+    )
+    items = candidate_store.servable_items(
+        tenant_id=serving.tenant.pk,
+        item_ids=[f.item for f in fused],
+        exclude_item_ids=exclude,
+        item_filter=rules.item_filter,
+    )
+    ranked = _diversify(serving, _boosted(fused, rules, items), rules, items, count)
+    if fill and len(ranked) < count:
+        # Sources ran dry under the filters: newest items that pass them fill the list, so a
+        # request gets `count` items whenever that many match.
+        have = {r.item for r in ranked}
+        padding = ranking_candidates(
+            serving, "newest", count - len(ranked), [*exclude, *have], rules.item_filter
+        )
+        items.update(
+            candidate_store.servable_items(
+                tenant_id=serving.tenant.pk, item_ids=[i for i, _ in padding]
+            )
+        )
+        floor = min((r.score for r in ranked), default=1.0)
+        ranked += [
+            Ranked(item_id, floor * 0.5 ** (n + 1), {"newest": 1.0})
+            for n, (item_id, _) in enumerate(padding)
+        ]
+    return ranked, items
+
+
+def _log_and_render(
+    *,
+    serving: Serving,
+    endpoint: str,
+    user: EndUser | None,
+    ranked: list[Ranked],
+    items: Mapping[int, Any],
+    texts: Mapping[int, dict[str, Any]] | None,
+) -> dict[str, Any]:
+    recommendation_id = uuid.uuid4().hex
+    with transaction.atomic():
+        ServedList.objects.for_tenant(serving.tenant).create(
+            tenant=serving.tenant,
+            recommendation_id=recommendation_id,
+            endpoint=endpoint,
+            user=user,
+            item_ids=[r.item for r in ranked],
+            model_version=serving.version,
+            config_version=serving.config_version,
+        )
+    rendered = []
+    for entry in ranked:
+        row: dict[str, Any] = {"id": items[entry.item].external_id, "score": round(entry.score, 6)}
+        if texts is not None:
+            row["explanation"] = texts[entry.item]
+        rendered.append(row)
+    return {
+        "recommendation_id": recommendation_id,
+        "model_version": serving.version.label if serving.version else None,
+        "config_version": serving.config_version,
+        "items": rendered,
+    }
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    count: int
+    explain: bool
+    rules: Rules
+
+
+def parse_list_request(serving: Serving, params: Sequence[tuple[str, str]]) -> ListRequest:
+    """count, explain and the rules from a request's query parameters (400s on bad input)."""
+    values = dict(params)
+    return ListRequest(
+        count=parse_count(values.get("count")),
+        explain=parse_flag(values.get("explain"), "explain"),
+        rules=parse_rules(tenant=serving.tenant, config=serving.config, params=params),
+    )
+
+
+def recommend_for_user(
+    *, tenant: Tenant, user_id: str, params: Sequence[tuple[str, str]]
+) -> dict[str, Any]:
+    """The fused list for a user; cold users walk the fallback chain."""
+    user = access_user_by_external_id(user_id)
+    serving = serving_context(tenant)
+    request = parse_list_request(serving, params)
+    count, explain, rules = request.count, request.explain, request.rules
+    history = user_history(user=user, config=serving.config, exclude_types=rules.exclude_seen)
+    pool = _pool(count)
+    if history.is_empty:
+        candidates, weights = _cold_start(serving, user, history, pool, rules)
+    else:
+        sources = _enabled(serving)
+        candidates = user_candidates(
+            serving=serving,
+            user=user,
+            history=history,
+            pool=pool,
+            item_filter=rules.item_filter,
+            sources=sources,
+        )
+        weights = {name: serving.weight(name) for name in sources}
+        if not candidates.scores:
+            candidates, weights = _cold_start(serving, user, history, pool, rules)
+    exclude = sorted(history.excluded)
+    ranked, items = _finish(
+        serving=serving,
+        candidates=candidates,
+        weights=weights,
+        rules=rules,
+        count=count,
+        exclude=exclude,
+    )
+    texts = None
+    if explain:
+        texts = explanations.for_user(
+            serving=serving,
+            ranked=[(r.item, r.shares) for r in ranked],
+            candidates=candidates,
+            history=history,
+            items=items,
+            rules=rules,
+        )
+    return _log_and_render(
+        serving=serving,
+        endpoint="recommendations",
+        user=user,
+        ranked=ranked,
+        items=items,
+        texts=texts,
+    )
+
+
+def _cold_start(
+    serving: Serving, user: EndUser, history: History, pool: int, rules: Rules
+) -> tuple[Candidates, dict[str, float]]:
+    """Profile text if any, then trending, then popular: the first that yields items."""
+    for source in COLD_USER_CHAIN:
+        found = user_candidates(
+            serving=serving,
+            user=user,
+            history=history,
+            pool=pool,
+            item_filter=rules.item_filter,
+            sources=[source],
+        )
+        if found.scores:
+            return found, {source: 1.0}
+    return Candidates(), {}
+
+
+def similar_items(
+    *, tenant: Tenant, item_id: str, params: Sequence[tuple[str, str]]
+) -> dict[str, Any]:
+    """Items like this one: content neighbours fused with co-occurrence (and EASE) lists."""
+    item = access_item_by_external_id(item_id)
+    serving = serving_context(tenant)
+    request = parse_list_request(serving, params)
+    count, explain, rules = request.count, request.explain, request.rules
+    sources = [name for name in ("content", "cooccurrence", "ease") if serving.weight(name) > 0]
+    vector = None
+    if serving.content_space is not None:
+        vector = vectorstore.item_vectors(serving.content_space, [item.pk]).get(item.pk)
+    candidates = item_candidates(
+        serving=serving,
+        item_id=item.pk,
+        item_vector=vector,
+        pool=_pool(count),
+        item_filter=rules.item_filter,
+        sources=sources,
+    )
+    if not candidates.scores:
+        if active_space(tenant.pk) is not None and vector is None:
+            raise ApplicationError(
+                "not_ready",
+                f"Item {item_id!r} is not encoded yet; try again shortly.",
+                http_status=409,
+            )
+        if serving.content_space is None and serving.version is None:
+            raise ApplicationError(
+                "not_ready",
+                "This tenant has no vectors or trained model yet: encoding or training is due.",
+                http_status=409,
+            )
+    ranked, items = _finish(
+        serving=serving,
+        candidates=candidates,
+        weights={name: serving.weight(name) for name in sources},
+        rules=rules,
+        count=count,
+        exclude=[item.pk],
+    )
+    texts = None
+    if explain:
+        texts = explanations.for_item(
+            ranked=[(r.item, r.shares) for r in ranked], seed_title=item.title or item.external_id
+        )
+    return _log_and_render(
+        serving=serving, endpoint="similar", user=None, ranked=ranked, items=items, texts=texts
+    )
+
+
+def ranked_list(
+    *, tenant: Tenant, ranking: str, params: Sequence[tuple[str, str]]
+) -> dict[str, Any]:
+    """/popular and /trending: the version's ranking under the request's filters."""
+    serving = serving_context(tenant)
+    request = parse_list_request(serving, params)
+    count, explain, rules = request.count, request.explain, request.rules
+    pairs = ranking_candidates(serving, ranking, _pool(count), [], rules.item_filter)
+    candidates = Candidates()
+    candidates.add(ranking, pairs)
+    ranked, items = _finish(
+        serving=serving,
+        candidates=candidates,
+        weights={ranking: 1.0},
+        rules=rules,
+        count=count,
+        exclude=[],
+        # A popular or trending list is only what is popular or trending: no padding.
+        fill=False,
+    )
+    texts = None
+    if explain:
+        texts = explanations.for_ranking(
+            ranking=ranking, ranked=[r.item for r in ranked], items=items, rules=rules
+        )
+    return _log_and_render(
+        serving=serving, endpoint=ranking, user=None, ranked=ranked, items=items, texts=texts
+    )

@@ -1,0 +1,390 @@
+"""Training: fit every enabled source on a tenant's interactions, evaluate them offline on a
+temporal hold-out, store the artifacts serving reads, and promote the new model version.
+
+Order of work: load arrays → evaluate (fit on the past, score the future) → fit on everything
+→ store (ALS factors to pgvector, neighbour lists, rankings) → promote per the configured policy.
+"""
+
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from recommender import candidate_store, vectorstore
+from recommender.engine.config_schema import SOURCE_NAMES
+from recommender.engine.data import Events, InteractionMatrix, ItemTable
+from recommender.engine.evaluation import MetricRow, Recommend, evaluate
+from recommender.engine.fusion import fuse
+from recommender.engine.metrics import ItemPopularity
+from recommender.engine.sources import (
+    ALSSource,
+    CandidateSource,
+    GlobalSource,
+    ItemNeighbourSource,
+    TooManyItems,
+    make_source,
+)
+from recommender.engine.sources.base import PAD_COL
+from recommender.engine.splits import sample_users, temporal_split
+from recommender.models import EmbeddingSpace, Job, ModelVersion
+from recommender.models.vectors import settings_digest
+from recommender.services.config import active_config, active_config_version
+from recommender.services.jobs import ProgressReport
+from recommender.services.spaces import active_space, space_activate
+from recommender.services.training_data import (
+    data_summary,
+    load_content_vectors,
+    load_events,
+    load_items,
+)
+from recsys_platform.errors import ApplicationError
+from tenants.models import Tenant
+
+# popular and trending are always trained: /popular, /trending and cold users need them.
+ALWAYS_TRAINED = ("popular", "trending")
+# Each source proposes this many items per user before fusion, as serving does.
+FUSION_POOL = 50
+VECTOR_WRITE_CHUNK = 5_000
+MIN_INTERACTIONS = 2
+
+
+def _no_report(progress: float, counts: Mapping[str, Any]) -> None:
+    pass
+
+
+def trained_sources(config: Mapping[str, Any]) -> list[str]:
+    enabled = [name for name in SOURCE_NAMES if config["sources"][name]["weight"] > 0]
+    return [name for name in SOURCE_NAMES if name in enabled or name in ALWAYS_TRAINED]
+
+
+def _make_source(
+    name: str, config: Mapping[str, Any], content_vectors: npt.NDArray[np.float32] | None
+) -> CandidateSource | None:
+    """The engine source for a configured name, or None when it cannot run (no vectors)."""
+    settings = dict(config["sources"][name])
+    if name in ("cooccurrence", "ease"):
+        settings["top_n"] = int(config["training"]["neighbours"])
+    if name == "content":
+        if content_vectors is None:
+            return None
+        return make_source(
+            name,
+            settings,
+            item_vectors=content_vectors,
+            text_weight=float(config["profile"]["text_weight"]),
+        )
+    return make_source(name, settings)
+
+
+def _fit_all(
+    names: list[str],
+    config: Mapping[str, Any],
+    data: InteractionMatrix,
+    events: Events,
+    content_vectors: npt.NDArray[np.float32] | None,
+) -> tuple[dict[str, CandidateSource], dict[str, str]]:
+    """Fitted sources, and for each source that could not run, why."""
+    fitted: dict[str, CandidateSource] = {}
+    skipped: dict[str, str] = {}
+    for name in names:
+        source = _make_source(name, config, content_vectors)
+        if source is None:
+            skipped[name] = "no item vectors yet (encoding has not run)"
+            continue
+        try:
+            source.fit(data, events=events)
+        except TooManyItems as exc:
+            skipped[name] = str(exc)
+            continue
+        fitted[name] = source
+    return fitted, skipped
+
+
+def _source_adapter(source: CandidateSource, data: InteractionMatrix) -> Recommend:
+    def recommend(user_ids: Any, k: int) -> list[list[int]]:
+        rows = np.array([data.user_index[int(u)] for u in user_ids], dtype=np.int64)
+        cols, _ = source.recommend(rows, k)
+        return [[int(data.items.ids[c]) for c in row if c != PAD_COL] for row in cols]
+
+    return recommend
+
+
+def _fused_adapter(
+    sources: Mapping[str, CandidateSource],
+    weights: Mapping[str, float],
+    config: Mapping[str, Any],
+    data: InteractionMatrix,
+) -> Recommend:
+    def recommend(user_ids: Any, k: int) -> list[list[int]]:
+        rows = np.array([data.user_index[int(u)] for u in user_ids], dtype=np.int64)
+        per_source = {name: source.recommend(rows, FUSION_POOL) for name, source in sources.items()}
+        lists = []
+        for n in range(len(rows)):
+            candidates = {
+                name: {
+                    int(data.items.ids[c]): float(s)
+                    for c, s in zip(cols[n], scores[n], strict=True)
+                    if c != PAD_COL
+                }
+                for name, (cols, scores) in per_source.items()
+            }
+            fused = fuse(
+                candidates,
+                weights,
+                method=config["fusion"]["method"],
+                rrf_k=int(config["fusion"]["rrf_k"]),
+            )
+            lists.append([entry.item for entry in fused[:k]])
+        return lists
+
+    return recommend
+
+
+def evaluate_offline(
+    *,
+    config: Mapping[str, Any],
+    events: Events,
+    items: ItemTable,
+    content_vectors: npt.NDArray[np.float32] | None,
+) -> dict[str, Any]:
+    """Each enabled source alone, the fused list, and popularity (the floor) on a temporal
+    hold-out: fit on events before the cut-off, score each sampled user's later discoveries."""
+    training = config["training"]
+    k = int(training["k"])
+    holdout = temporal_split(events, test_fraction=float(training["test_fraction"]))
+    holdout = sample_users(holdout, int(training["eval_users"]), seed=0)
+    data = InteractionMatrix.build(
+        holdout.train,
+        items,
+        half_life_days=float(config["interactions"]["half_life_days"]),
+        now=holdout.cutoff,
+    )
+    enabled = [name for name in SOURCE_NAMES if config["sources"][name]["weight"] > 0]
+    names = [n for n in SOURCE_NAMES if n in enabled or n == "popular"]
+    fitted, skipped = _fit_all(names, config, data, holdout.train, content_vectors)
+    recommenders: dict[str, Recommend] = {
+        name: _source_adapter(source, data) for name, source in fitted.items()
+    }
+    fused_sources = {name: fitted[name] for name in enabled if name in fitted}
+    weights = {name: float(config["sources"][name]["weight"]) for name in fused_sources}
+    if fused_sources:
+        recommenders["fused"] = _fused_adapter(fused_sources, weights, config, data)
+    test = {user: relevant for user, relevant in holdout.test.items() if user in data.user_index}
+    rows: dict[str, MetricRow] = evaluate(
+        recommenders,
+        test,
+        k=k,
+        item_popularity=ItemPopularity.from_events(holdout.train),
+        n_items=len(items),
+    )
+    return {
+        "k": k,
+        "users": len(test),
+        "cutoff": datetime.fromtimestamp(holdout.cutoff, tz=UTC).isoformat(),
+        "rows": {name: row.as_dict() for name, row in rows.items()},
+        "skipped": skipped,
+    }
+
+
+def _store_factors(version: ModelVersion, als: ALSSource, data: InteractionMatrix) -> int:
+    identity = {"model_version": version.number, "factors": als.factors}
+    space = EmbeddingSpace.objects.for_tenant(version.tenant).create(
+        tenant=version.tenant,
+        purpose=EmbeddingSpace.Purpose.COLLABORATIVE,
+        metric=EmbeddingSpace.Metric.INNER_PRODUCT,
+        settings=identity,
+        settings_hash=settings_digest(identity),
+        dimension=als.factors,
+        status=EmbeddingSpace.Status.BUILDING,
+    )
+    item_factors = als.item_factors
+    # Items nobody interacted with have no factor worth serving.
+    active_cols = np.flatnonzero(np.abs(item_factors).sum(axis=1) > 0)
+    for start in range(0, len(active_cols), VECTOR_WRITE_CHUNK):
+        cols = active_cols[start : start + VECTOR_WRITE_CHUNK]
+        vectorstore.upsert_item_vectors(
+            space, [int(i) for i in data.items.ids[cols]], [""] * len(cols), item_factors[cols]
+        )
+    user_factors = als.user_factors
+    for start in range(0, data.n_users, VECTOR_WRITE_CHUNK):
+        stop = min(start + VECTOR_WRITE_CHUNK, data.n_users)
+        vectorstore.upsert_user_vectors(
+            space,
+            [int(u) for u in data.user_ids[start:stop]],
+            [""] * (stop - start),
+            user_factors[start:stop],
+        )
+    vectorstore.ensure_space_index(space)
+    version.cf_space = space
+    return len(active_cols)
+
+
+def _store(
+    version: ModelVersion, fitted: Mapping[str, CandidateSource], data: InteractionMatrix
+) -> dict[str, int]:
+    stored: dict[str, int] = {}
+    for name, source in fitted.items():
+        if isinstance(source, ALSSource):
+            stored[name] = _store_factors(version, source, data)
+        elif isinstance(source, ItemNeighbourSource):
+            cols, weights = source.neighbours()
+            ids = np.where(cols >= 0, data.items.ids[np.maximum(cols, 0)], -1)
+            stored[name] = candidate_store.store_neighbours(
+                version_id=version.pk,
+                source=name,
+                item_ids=data.items.ids,
+                neighbour_ids=ids.astype(np.int64),
+                weights=weights,
+            )
+        elif isinstance(source, GlobalSource) and name in ALWAYS_TRAINED:
+            scores = np.where(np.isfinite(source.item_scores), source.item_scores, 0.0)
+            stored[name] = candidate_store.store_ranking(
+                version_id=version.pk,
+                ranking=name,
+                item_ids=data.items.ids,
+                scores=scores.astype(np.float32),
+            )
+    return stored
+
+
+@transaction.atomic
+def version_activate(*, version: ModelVersion) -> None:
+    """Serve `version`: the previous active version is retired and its artifacts dropped."""
+    Tenant.objects.select_for_update().filter(pk=version.tenant_id).first()
+    for old in (
+        ModelVersion.objects.for_tenant(version.tenant)
+        .filter(status=ModelVersion.Status.ACTIVE)
+        .exclude(pk=version.pk)
+    ):
+        old.status = ModelVersion.Status.RETIRED
+        old.save(update_fields=["status"])
+        candidate_store.drop_version_artifacts(old.pk)
+        if old.cf_space is not None and version.cf_space_id != old.cf_space_id:
+            old.cf_space.status = EmbeddingSpace.Status.RETIRED
+            old.cf_space.save(update_fields=["status"])
+            vectorstore.drop_space(old.cf_space)
+    if version.cf_space is not None:
+        space_activate(space=version.cf_space)
+    version.status = ModelVersion.Status.ACTIVE
+    version.activated_at = timezone.now()
+    version.save(update_fields=["status", "activated_at"])
+
+
+def _fused_ndcg(version: ModelVersion | None) -> float | None:
+    if version is None:
+        return None
+    row = version.metrics.get("rows", {}).get("fused") or {}
+    value = row.get("ndcg")
+    return float(value) if value is not None else None
+
+
+def _promote(version: ModelVersion, policy: str) -> dict[str, Any]:
+    active = ModelVersion.objects.for_tenant(version.tenant).filter(status="active").first()
+    new, old = _fused_ndcg(version), _fused_ndcg(active)
+    if policy == "if_better" and old is not None and (new is None or new <= old):
+        return {"promoted": False, "reason": f"fused NDCG {new} does not beat active {old}"}
+    version_activate(version=version)
+    return {"promoted": True, "reason": "always" if policy == "always" else f"{new} > {old}"}
+
+
+def _next_number(tenant: Tenant) -> int:
+    last = ModelVersion.objects.for_tenant(tenant).aggregate(n=Max("number"))["n"] or 0
+    return int(last) + 1
+
+
+def train_tenant(
+    *, tenant: Tenant, job: Job | None = None, report: ProgressReport | None = None
+) -> ModelVersion:
+    """Train, evaluate, store and (per policy) promote a new model version of the tenant."""
+    report = report or _no_report
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    config = active_config(tenant)
+    events = load_events(tenant_id=tenant.pk, type_weights=config["interactions"]["types"])
+    items = load_items(tenant_id=tenant.pk)
+    if len(events) < MIN_INTERACTIONS or not len(items):
+        raise ApplicationError(
+            "not_enough_data",
+            "Training needs items and interactions; this tenant has "
+            f"{len(items)} items and {len(events)} interactions.",
+            http_status=409,
+        )
+    content_vectors = load_content_vectors(active_space(tenant.pk), items)
+    timings["load_s"] = time.perf_counter() - started
+    summary = data_summary(events, items)
+    with transaction.atomic():
+        Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+        version = ModelVersion.objects.for_tenant(tenant).create(
+            tenant=tenant,
+            number=_next_number(tenant),
+            config=active_config_version(tenant),
+            job=job,
+            data_summary=summary,
+        )
+    report(0.1, {"version": version.number, **summary})
+    try:
+        mark = time.perf_counter()
+        metrics = evaluate_offline(
+            config=config, events=events, items=items, content_vectors=content_vectors
+        )
+        timings["evaluate_s"] = time.perf_counter() - mark
+        report(0.5, {"version": version.number, **summary})
+
+        mark = time.perf_counter()
+        data = InteractionMatrix.build(
+            events, items, half_life_days=float(config["interactions"]["half_life_days"])
+        )
+        fitted, skipped = _fit_all(trained_sources(config), config, data, events, content_vectors)
+        timings["fit_s"] = time.perf_counter() - mark
+        report(0.8, {"version": version.number, **summary})
+
+        mark = time.perf_counter()
+        with transaction.atomic():
+            stored = _store(version, fitted, data)
+            version.sources = {
+                name: {
+                    "settings": config["sources"][name],
+                    "fit_seconds": round(source.fit_seconds, 3),
+                    "stored": stored.get(name, 0),
+                }
+                for name, source in fitted.items()
+            }
+            version.metrics = {**metrics, "skipped_in_training": skipped}
+            version.status = ModelVersion.Status.READY
+            version.trained_at = timezone.now()
+            timings["store_s"] = time.perf_counter() - mark
+            timings["total_s"] = time.perf_counter() - started
+            version.timings = {key: round(value, 3) for key, value in timings.items()}
+            version.save()
+        promotion = _promote(version, config["training"]["promote"])
+        if not promotion["promoted"]:
+            candidate_store.drop_version_artifacts(version.pk)
+            if version.cf_space is not None:
+                vectorstore.drop_space(version.cf_space)
+            version.status = ModelVersion.Status.RETIRED
+        version.metrics = {**version.metrics, "promotion": promotion}
+        version.save(update_fields=["metrics", "status"])
+    except Exception as exc:
+        version.status = ModelVersion.Status.FAILED
+        version.error = str(exc)[:2000] if isinstance(exc, ApplicationError) else type(exc).__name__
+        version.save(update_fields=["status", "error"])
+        raise
+    report(1.0, {"version": version.number, **summary})
+    return version
+
+
+def train_job_run(*, job: Job, report: ProgressReport) -> Mapping[str, Any]:
+    """The `train` job kind (runs on the gpu queue)."""
+    version = train_tenant(tenant=job.tenant, job=job, report=report)
+    return {
+        "version": version.number,
+        "status": version.status,
+        **version.data_summary,
+        "fused_ndcg": _fused_ndcg(version),
+    }

@@ -1,0 +1,48 @@
+"""Training stores a version serving reads; the fused list recovers the planted taste groups."""
+
+from collections import Counter
+
+import pytest
+from rest_framework.test import APIClient
+
+from recommender.models import ItemNeighbours, ItemRanking, ModelVersion
+from tests.serving.conftest import Planted
+
+pytestmark = pytest.mark.django_db
+
+
+def test_training_stores_an_active_version_with_metrics(planted: Planted) -> None:
+    version = planted.version
+    assert version is not None
+    assert version.status == ModelVersion.Status.ACTIVE
+    assert set(version.sources) >= {"content", "als", "cooccurrence", "popular", "trending"}
+    rows = version.metrics["rows"]
+    assert set(rows) >= {"content", "als", "cooccurrence", "popular", "fused"}
+    fused = rows["fused"]["ndcg"]
+    assert fused > 2 * rows["popular"]["ndcg"]
+    # Fusion beats each single source or comes close to the best one.
+    best_single = max(rows[name]["ndcg"] for name in ("content", "als", "cooccurrence"))
+    assert fused >= 0.9 * best_single
+    assert version.cf_space is not None
+    assert ItemNeighbours.objects.filter(version=version, source="cooccurrence").exists()
+    assert ItemRanking.objects.filter(version=version, ranking="popular").exists()
+
+
+def test_recommendations_come_from_the_users_group(planted: Planted, api: APIClient) -> None:
+    hits = 0
+    total = 0
+    for user_id, group in list(planted.user_group.items())[:20]:
+        response = api.get(f"/api/v1/users/{user_id}/recommendations?count=10&explain=true")
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert planted.version is not None
+        assert body["model_version"] == planted.version.label
+        groups = Counter(planted.group_of(entry["id"]) for entry in body["items"])
+        hits += groups[group]
+        total += len(body["items"])
+        for entry in body["items"]:
+            shares = [s["share"] for s in entry["explanation"]["sources"]]
+            assert abs(sum(shares) - 1.0) < 0.01
+            assert entry["explanation"]["text"]
+    assert total == 200
+    assert hits / total >= 0.8
