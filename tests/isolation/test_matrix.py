@@ -16,7 +16,7 @@ from django.urls import URLPattern, reverse
 from rest_framework.test import APIClient
 
 from recommender.api import urls as api_urls
-from recommender.models import EndUser, Item, Job
+from recommender.models import EndUser, Item, Job, ModelVersion, ServedList
 from recommender.services.encoding import encode_tenant
 from tenants.models import Tenant
 from tests.api.support import ApiResponse, assert_error, tenant_rows
@@ -51,7 +51,12 @@ def world(
     jobs: dict[str, Job] = {}
     for owner, own in ((tenant, "a-only"), (other_tenant, "b-only")):
         shared_item = ItemFactory(tenant=owner, external_id="shared", title=f"{owner.slug} item")
-        ItemFactory(tenant=owner, external_id=own, title=f"{owner.slug} {own}")
+        ItemFactory(
+            tenant=owner,
+            external_id=own,
+            title=f"{owner.slug} {own}",
+            attributes={f"{own.replace('-', '_')}_attr": 1},
+        )
         shared_user = EndUserFactory(
             tenant=owner, external_id="shared-user", profile_text=owner.slug
         )
@@ -60,6 +65,9 @@ def world(
             tenant=owner, user=shared_user, item=shared_item, event_id="shared-event"
         )
         jobs[owner.slug] = Job.objects.create(tenant=owner, kind=Job.Kind.IMPORT_ITEMS)
+        ModelVersion.objects.create(
+            tenant=owner, number=1, status=ModelVersion.Status.RETIRED, metrics={"of": owner.slug}
+        )
     for client in (api, other_api):
         client.raise_request_exception = False
     encoded: list[Tenant] = []
@@ -267,7 +275,7 @@ def _with_vectors(case: Case) -> Case:
 def _result_ids(response: ApiResponse) -> list[str]:
     assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"recommendation_id", "model_version", "items"}, body
+    assert {"recommendation_id", "model_version", "items"} <= set(body), body
     return [entry["id"] for entry in body["items"]]
 
 
@@ -284,13 +292,63 @@ def _only_a_results(expected: list[str]) -> Callable[[World, ApiResponse], None]
 
 def _recommended_to_a(world: World, response: ApiResponse) -> None:
     """ "shared-user" saw "shared", so A's other item is all content can offer; A's cold user gets
-    A's popular items, counted over A's events only."""
+    A's popular items, counted over A's events only, then A's newest."""
     _only_a_results(["a-only"])(world, response)
-    assert response.json()["model_version"].startswith("content:")
+    assert response.json()["model_version"] is None  # nothing trained: content and live counts
     url = reverse("users-recommendations", kwargs={"user_id": "a-only-user"})
     cold = call(world.api_a, "get", url)
-    assert _result_ids(cold) == ["shared"]
-    assert cold.json()["model_version"] == "popular"
+    # Popular first (A's one event), then A's newest items fill the list.
+    assert _result_ids(cold) == ["shared", "a-only"]
+    # Served lists are logged under the caller's tenant only.
+    served = ServedList.objects.for_tenant(world.a).filter(
+        recommendation_id=cold.json()["recommendation_id"]
+    )
+    assert served.exists()
+    assert not ServedList.objects.for_tenant(world.b).exists()
+
+
+def _ranking_case(route: str) -> Case:
+    """/popular and /trending rank each tenant's own events only; nothing is trained yet, so
+    popular counts live (A's one event is on A's "shared") and trending is empty."""
+    expected = ["shared"] if route == "popular" else []
+
+    def own(world: World) -> None:
+        ids = _result_ids(call(world.api_a, "get", reverse(route)))
+        assert ids == expected
+
+    def other(world: World) -> None:
+        for client in (world.api_a, world.api_b):
+            ids = _result_ids(call(client, "get", reverse(route), None))
+            assert "b-only" not in ids and "a-only" not in ids
+            assert ids == expected
+        # A filter on an attribute only B's items have is unknown to A, as if nobody had it.
+        foreign = call(world.api_a, "get", reverse(route) + "?attr.b_only_attr=1")
+        missing = call(world.api_a, "get", reverse(route) + "?attr.nowhere_attr=1")
+        foreign_error = assert_error(foreign, 400, "validation_error")
+        missing_error = assert_error(missing, 400, "validation_error")
+        swap = ("b_only_attr", "nowhere_attr")
+        assert foreign_error["message"].replace(*swap) == missing_error["message"]
+        assert str(foreign_error["details"]).replace(*swap) == str(missing_error["details"])
+
+    return Case(path=lambda world: reverse(route), body=None, own=own, other=other)
+
+
+def _models_case() -> Case:
+    """Model versions: each tenant lists its own."""
+
+    def listed(client: APIClient) -> list[Any]:
+        response = client.get(reverse("models-list"))
+        assert response.status_code == 200, response.content
+        return [row["metrics"] for row in response.json()["results"]]
+
+    def own(world: World) -> None:
+        assert listed(world.api_a) == [{"of": world.a.slug}]
+
+    def other(world: World) -> None:
+        assert listed(world.api_b) == [{"of": world.b.slug}]
+        assert {"of": world.b.slug} not in listed(world.api_a)
+
+    return Case(path=lambda world: reverse("models-list"), body=None, own=own, other=other)
 
 
 def _search_case() -> Case:
@@ -397,6 +455,9 @@ CASES: dict[tuple[str, str], Case] = {
         _detail_case("users-recommendations", "user_id", "get", None, _recommended_to_a)
     ),
     ("search", "post"): _with_vectors(_search_case()),
+    ("popular", "get"): _ranking_case("popular"),
+    ("trending", "get"): _ranking_case("trending"),
+    ("models-list", "get"): _models_case(),
 }
 
 
