@@ -103,7 +103,10 @@ class ResultsOut(serializers.Serializer):
         help_text="Send it back with interactions to attribute them to this list."
     )
     model_version = serializers.CharField(allow_null=True, help_text="e.g. v3; null: none yet")
-    config_version = serializers.IntegerField(allow_null=True, required=False)
+    config_version = serializers.IntegerField(allow_null=True)
+    content_space = serializers.IntegerField(
+        allow_null=True, help_text="The embedding space that served content similarity"
+    )
     items = ResultItemOut(many=True)
 
 

@@ -28,8 +28,17 @@ def _sources(shares: Mapping[str, float]) -> list[dict[str, Any]]:
     return [{"source": name, "share": round(share, 3)} for name, share in ordered]
 
 
+PERSONAL = ("content", "cooccurrence", "ease", "als")
+# A personal reason ("Because you bought X") is given when its source holds this share.
+PERSONAL_SHARE = 0.3
+
+
 def _dominant(shares: Mapping[str, float]) -> str:
-    return min(shares.items(), key=lambda pair: (-pair[1], pair[0]))[0]
+    """The source whose sentence explains the item: the largest personal one when it holds a
+    fair share, else the largest of all."""
+    personal = {name: share for name, share in shares.items() if name in PERSONAL}
+    pool = personal if personal and max(personal.values()) >= PERSONAL_SHARE else shares
+    return min(pool.items(), key=lambda pair: (-pair[1], pair[0]))[0]
 
 
 def _category_phrase(item: Any, rules: Rules) -> str:

@@ -8,7 +8,7 @@ from recommender import vectorstore
 from recommender.models import EndUser, Item, ServedList
 from recommender.models.vectors import EmbeddingSpace
 from recommender.selectors import access_user_by_external_id
-from recommender.services.config import active_config
+from recommender.services.config import active_config, active_config_version
 from recommender.services.encoders import encoder_for, encoder_settings
 from recommender.services.profiles import UserProfile, user_profile
 from recommender.services.spaces import active_space
@@ -44,12 +44,14 @@ def _response(
     tenant: Tenant, space: EmbeddingSpace, results: list[Scored], user: EndUser | None
 ) -> dict:
     recommendation_id = uuid.uuid4().hex
+    config_version = active_config_version(tenant)
     ServedList.objects.for_tenant(tenant).create(
         tenant=tenant,
         recommendation_id=recommendation_id,
         endpoint="search",
         user=user,
         item_ids=[r.item_id for r in results],
+        config_version=config_version.version if config_version else None,
     )
     titles = dict(
         Item.objects.for_tenant(tenant)
@@ -66,6 +68,7 @@ def _response(
         "recommendation_id": recommendation_id,
         # Search is served by the content space alone, not by a trained model version.
         "model_version": None,
+        "config_version": config_version.version if config_version else None,
         "content_space": space.pk,
         "items": items,
     }

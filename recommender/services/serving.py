@@ -178,6 +178,7 @@ def _log_and_render(
         "recommendation_id": recommendation_id,
         "model_version": serving.version.label if serving.version else None,
         "config_version": serving.config_version,
+        "content_space": serving.content_space.pk if serving.content_space else None,
         "items": rendered,
     }
 

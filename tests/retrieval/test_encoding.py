@@ -225,7 +225,7 @@ def test_new_encoder_settings_build_a_new_space_that_replaces_the_old_one(
     # The results now come from the new space.
     response = encoded.api.get("/api/v1/items/watch-1/similar", {"count": 3})
     assert response.status_code == 200, response.content
-    assert response.json()["model_version"] == f"content:space-{new.pk}"
+    assert response.json()["content_space"] == new.pk
     # Nothing left to do, and no third space.
     assert encode_tenant(tenant=tenant)["items_encoded"] == 0
     assert EmbeddingSpace.objects.for_tenant(tenant).count() == 2
