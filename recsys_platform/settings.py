@@ -137,6 +137,10 @@ RECSYS_MAX_BATCH_ROWS = env_int("RECSYS_MAX_BATCH_ROWS", 5000)
 RECSYS_ENCODE_DEBOUNCE_S = env_int("RECSYS_ENCODE_DEBOUNCE_S", 5)
 # Items per committed encoding chunk: what a killed worker can lose and must redo.
 RECSYS_ENCODE_CHUNK = env_int("RECSYS_ENCODE_CHUNK", 256)
+# Seconds without a heartbeat after which a running job's worker counts as dead: the periodic
+# sweep re-queues the job. Running jobs beat every few seconds, so this only needs to exceed the
+# longest pause of a live worker.
+RECSYS_JOB_STALE_S = env_int("RECSYS_JOB_STALE_S", 120)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.authentication.ApiKeyAuthentication"],

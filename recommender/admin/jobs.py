@@ -69,6 +69,7 @@ class JobAdmin(TenantOwnedAdmin):
         "attempts",
         "created_at",
         "started_at",
+        "heartbeat_at",
         "finished_at",
         "duration",
     )

@@ -5,6 +5,7 @@ from django.db import transaction
 
 from recommender import vectorstore
 from recommender.models import Item, Job
+from recommender.services.job_recovery import jobs_recover_stale
 from recommender.services.jobs import job_create
 from recommender.services.spaces import active_space
 from tenants.models import Tenant
@@ -35,8 +36,11 @@ def encoding_sweep() -> list[int]:
     """Queue encoding for every active tenant with items lacking vectors and no job under way.
 
     The periodic guarantee of completeness: whatever a lost task or a crash left behind is
-    picked up here. Returns the ids of tenants queued.
+    picked up here. First, jobs of any kind whose worker died (RUNNING, heartbeat stale) go back
+    to the queue (`jobs_recover_stale`): until then a dead worker's encode job looks under way,
+    and its tenant would be skipped below. Returns the ids of tenants queued.
     """
+    jobs_recover_stale()
     queued = []
     for tenant in Tenant.objects.filter(active=True):
         busy = (

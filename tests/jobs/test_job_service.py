@@ -1,6 +1,7 @@
 """The Job lifecycle wrapper, run in-process: success, failure, re-delivery, enqueue on commit."""
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -90,8 +91,13 @@ def test_an_unexpected_error_fails_the_job_without_leaking_its_message(tenant: T
 @pytest.mark.django_db
 def test_a_job_whose_worker_keeps_dying_is_failed_not_rerun(tenant: Tenant) -> None:
     job = _items_job(tenant, "id\nsku-1\n")
+    # Its last worker died an hour ago: the heartbeat is stale (a fresh one means a live owner).
+    an_hour_ago = timezone.now() - timedelta(hours=1)
     Job.objects.for_tenant(tenant).filter(pk=job.pk).update(
-        status=Job.Status.RUNNING, attempts=MAX_ATTEMPTS, started_at=timezone.now()
+        status=Job.Status.RUNNING,
+        attempts=MAX_ATTEMPTS,
+        started_at=an_hour_ago,
+        heartbeat_at=an_hour_ago,
     )
 
     job_run(tenant_id=tenant.pk, job_id=str(job.pk), services=JOB_SERVICES)
