@@ -1,0 +1,142 @@
+"""Matrix factorisation of implicit feedback (Hu, Koren & Volinsky 2008) with `implicit`.
+
+The GPU build of `implicit` is used when it is importable with CUDA (`implicit.gpu.HAS_CUDA`),
+the CPU build otherwise; either way the factors end up as float32 numpy arrays, because serving
+stores them in pgvector and ranks by inner product.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import implicit.als
+import implicit.gpu
+import numpy as np
+import numpy.typing as npt
+from threadpoolctl import threadpool_limits
+
+from recommender.engine.data import InteractionMatrix
+from recommender.engine.sources.base import (
+    NO_OPINION,
+    CandidateSource,
+    NotFittedError,
+    Rows,
+    Scores,
+)
+
+Factors = npt.NDArray[np.float32]
+
+
+class ALSSource(CandidateSource):
+    """Alternating least squares on the weighted user x item matrix.
+
+    Settings:
+    - factors: latent dimensions per user and item (default 64).
+    - regularization: L2 penalty on the factors (default 0.05).
+    - iterations: ALS sweeps (default 15).
+    - alpha: confidence per unit of interaction weight, c = alpha x weight (default 2.0);
+      higher trusts observed interactions more against the unobserved ones.
+    - random_state: seed of the initial factors (default 0, so a retrain is reproducible).
+    - use_gpu: None = GPU when implicit has CUDA, else CPU; True/False to force.
+    - num_threads: CPU solver threads, 0 = all cores (default 0).
+
+    score(u) = user_factors[u] @ item_factors.T, exactly what the pgvector inner product serves.
+    """
+
+    name = "als"
+
+    def __init__(
+        self,
+        factors: int = 64,
+        regularization: float = 0.05,
+        iterations: int = 15,
+        alpha: float = 2.0,
+        random_state: int | None = 0,
+        use_gpu: bool | None = None,
+        num_threads: int = 0,
+    ) -> None:
+        super().__init__()
+        self.factors = int(factors)
+        self.regularization = float(regularization)
+        self.iterations = int(iterations)
+        self.alpha = float(alpha)
+        self.random_state = random_state
+        self.use_gpu = implicit.gpu.HAS_CUDA if use_gpu is None else bool(use_gpu)
+        self.num_threads = int(num_threads)
+        self._user_factors: Factors | None = None
+        self._item_factors: Factors | None = None
+        self._gram: npt.NDArray[np.float64] | None = None
+
+    @property
+    def user_factors(self) -> Factors:
+        """(n_users, factors) float32, aligned with the matrix rows."""
+        if self._user_factors is None:
+            raise NotFittedError("the als source is not fitted")
+        return self._user_factors
+
+    @property
+    def item_factors(self) -> Factors:
+        """(n_items, factors) float32, aligned with the matrix columns."""
+        if self._item_factors is None:
+            raise NotFittedError("the als source is not fitted")
+        return self._item_factors
+
+    def _fit(self, data: InteractionMatrix, **context: Any) -> None:
+        if data.matrix.nnz == 0:
+            raise ValueError("ALS needs at least one interaction to fit")
+        # Confidence is applied here, with implicit's alpha left at 1: implicit 0.7.3's GPU fit
+        # ignores `alpha` (only its CPU fit applies it; cf. benfred/implicit#441).
+        confidence = (self.alpha * data.matrix).astype(np.float32).tocsr()
+        options: dict[str, Any] = {
+            "factors": self.factors,
+            "regularization": self.regularization,
+            "alpha": 1.0,
+            "iterations": self.iterations,
+            "random_state": self.random_state,
+            "use_gpu": self.use_gpu,
+        }
+        if not self.use_gpu:
+            options["num_threads"] = self.num_threads
+        # implicit's own advice: BLAS threads fight its solver threads (up to 10x slower).
+        with threadpool_limits(1, "blas"):
+            model: Any = implicit.als.AlternatingLeastSquares(**options)
+            model.fit(confidence, show_progress=False)
+        if self.use_gpu:
+            model = model.to_cpu()
+        self._user_factors = np.ascontiguousarray(model.user_factors, dtype=np.float32)
+        self._item_factors = np.ascontiguousarray(model.item_factors, dtype=np.float32)
+        item_factors = self._item_factors.astype(np.float64)
+        self._gram = item_factors.T @ item_factors
+
+    def score(self, user_rows: Rows) -> Scores:
+        rows = np.asarray(user_rows, dtype=np.int64)
+        return self.user_factors[rows] @ self.item_factors.T
+
+    def fold_in(self, item_cols: Rows, weights: npt.ArrayLike) -> Factors:
+        """Factor (factors,) float32 for a user outside training, from their items and weights.
+
+        The exact least-squares solve implicit's `recalculate_user` does, against the fitted
+        item factors: (YᵀY + λI + Σ (|c_i| - 1) y_i y_iᵀ) x = Σ_{c_i > 0} c_i y_i, c_i = alpha x
+        weight_i. Repeated columns are summed first, as the matrix would have done.
+        """
+        if self._gram is None:
+            raise NotFittedError("the als source is not fitted")
+        cols = np.asarray(item_cols, dtype=np.int64)
+        values = np.asarray(weights, dtype=np.float64)
+        cols, inverse = np.unique(cols, return_inverse=True)
+        confidence = self.alpha * np.bincount(inverse, weights=values, minlength=len(cols))
+        item_factors = self.item_factors[cols].astype(np.float64)
+        lhs = self._gram + self.regularization * np.eye(self.factors)
+        lhs += (item_factors.T * (np.abs(confidence) - 1.0)) @ item_factors
+        rhs = item_factors.T @ np.where(confidence > 0, confidence, 0.0)
+        return np.linalg.solve(lhs, rhs).astype(np.float32)
+
+    def similar_items(self, item_cols: Rows, k: int) -> tuple[npt.NDArray[np.int64], Scores]:
+        """Cosine of item factors; items with all-zero factors (never seen) have no opinion."""
+        cols = np.asarray(item_cols, dtype=np.int64)
+        norms = np.linalg.norm(self.item_factors, axis=1)
+        unit = self.item_factors / np.maximum(norms, 1e-12)[:, None]
+        scores = (unit[cols] @ unit.T).astype(np.float32)
+        scores[:, norms < 1e-12] = NO_OPINION
+        scores[norms[cols] < 1e-12] = NO_OPINION
+        return self._similar_from_scores(cols, scores, k)
