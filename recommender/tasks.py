@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from recommender.models import Job
-from recommender.services import encoding, imports
+from recommender.services import encoding, imports, training
 from recommender.services.encode_queue import encoding_sweep
 from recommender.services.jobs import DEFAULT_QUEUE, RUN_JOB_TASK, JobService, job_run
 
@@ -14,6 +14,7 @@ JOB_SERVICES: dict[str, JobService] = {
     Job.Kind.IMPORT_USERS: imports.import_job_run,
     Job.Kind.IMPORT_INTERACTIONS: imports.import_job_run,
     Job.Kind.ENCODE: encoding.encode_job_run,
+    Job.Kind.TRAIN: training.train_job_run,
 }
 
 

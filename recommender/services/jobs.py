@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 RUN_JOB_TASK = "recommender.tasks.run_job"
 DEFAULT_QUEUE = "default"
 # Kinds that need a GPU worker (encode, train) map to "gpu"; the rest go to DEFAULT_QUEUE.
-JOB_QUEUES: dict[str, str] = {Job.Kind.ENCODE: "gpu"}
+JOB_QUEUES: dict[str, str] = {Job.Kind.ENCODE: "gpu", Job.Kind.TRAIN: "gpu"}
 # A job whose worker died this many times is failed rather than re-run forever (a poison job).
 MAX_ATTEMPTS = 3
 # Progress writes are throttled: an import reports per chunk, and a row update per chunk would
