@@ -6,6 +6,7 @@ from recommender.models import Job
 from recommender.services import encoding, imports, training
 from recommender.services.encode_queue import encoding_sweep
 from recommender.services.jobs import DEFAULT_QUEUE, RUN_JOB_TASK, JobService, job_run
+from recommender.services.train_queue import training_sweep
 
 # The service each job kind runs. A new kind adds its line here, and its queue to
 # `recommender.services.jobs.JOB_QUEUES` when it needs a GPU worker ("gpu").
@@ -31,3 +32,12 @@ SWEEP_ENCODING_TASK = "recommender.tasks.sweep_encoding"
 def sweep_encoding() -> list[int]:
     """Periodic (django-celery-beat): queue encoding wherever items still lack vectors."""
     return encoding_sweep()
+
+
+SWEEP_TRAINING_TASK = "recommender.tasks.sweep_training"
+
+
+@shared_task(name=SWEEP_TRAINING_TASK, queue=DEFAULT_QUEUE, acks_late=True)
+def sweep_training() -> list[int]:
+    """Periodic (django-celery-beat, hourly): queue retraining where the tenant's schedule says."""
+    return training_sweep()

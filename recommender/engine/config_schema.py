@@ -81,6 +81,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
         # "always": a trained version serves at once; "if_better": only if its fused NDCG@k
         # beats the active version's.
         "promote": "always",
+        # Retrain when this many hours passed since the last training and events arrived since
+        # (checked hourly by the training sweep); 0 = only on request.
+        "retrain_every_hours": 24,
     },
 }
 
@@ -374,6 +377,7 @@ def _training_errors(training: Any) -> list[dict[str, str]]:
             "test_fraction": (float, 0.01, 0.5),
             "eval_users": (int, 10, 100_000),
             "k": (int, 1, 100),
+            "retrain_every_hours": (float, 0, 24 * 365),
         },
         "training",
     )

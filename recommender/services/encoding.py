@@ -20,6 +20,7 @@ from recommender.services.config import active_config
 from recommender.services.encoders import encoder_for, encoder_settings
 from recommender.services.jobs import ProgressReport
 from recommender.services.spaces import space_activate, target_space
+from recommender.services.train_queue import first_model_request
 from tenants.models import Tenant
 
 
@@ -113,5 +114,8 @@ def _encode_user_texts(space: EmbeddingSpace, encoder_config: dict[str, Any]) ->
 
 
 def encode_job_run(*, job: Job, report: ProgressReport) -> Mapping[str, Any]:
-    """The `encode` job kind (runs on the gpu queue)."""
-    return encode_tenant(tenant=job.tenant, report=report)
+    """The `encode` job kind (runs on the gpu queue). A tenant with events but no model yet gets
+    its first training queued once its items have vectors (the content source needs them)."""
+    counts = encode_tenant(tenant=job.tenant, report=report)
+    first = first_model_request(tenant=job.tenant)
+    return {**counts, "queued_training": str(first.pk)} if first is not None else counts
