@@ -194,6 +194,25 @@ def servable_items(
         }
 
 
+def serving_state(tenant_id: int) -> tuple[int | None, int | None, int | None, int | None]:
+    """Ids of what serves the tenant now, in one round trip: active configuration, active model
+    version, active content space, active collaborative space. Serving caches by these ids."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT id FROM recommender_recommenderconfig"
+            "        WHERE tenant_id = %(t)s AND is_active),"
+            " (SELECT id FROM recommender_modelversion WHERE tenant_id = %(t)s"
+            "  AND status = 'active'),"
+            " (SELECT id FROM recommender_embeddingspace WHERE tenant_id = %(t)s"
+            "  AND purpose = 'content' AND status = 'active'),"
+            " (SELECT id FROM recommender_embeddingspace WHERE tenant_id = %(t)s"
+            "  AND purpose = 'collaborative' AND status = 'active')",
+            {"t": tenant_id},
+        )
+        row = cursor.fetchone()
+    return row[0], row[1], row[2], row[3]
+
+
 def unknown_attributes(*, tenant_id: int, names: Sequence[str]) -> list[str]:
     """The names no item of the tenant has as an attribute (answered by the attributes GIN
     index)."""

@@ -6,9 +6,9 @@ one neighbour row per history item (co-occurrence, EASE), a ranking walked from 
 (popular, trending), the creation-time index (newest). Nothing here reads the whole catalog.
 """
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -20,9 +20,15 @@ from django.utils import timezone
 from recommender import candidate_store, vectorstore
 from recommender.engine.filters import ItemFilter
 from recommender.engine.profiles import decayed_weights
-from recommender.models import EmbeddingSpace, EndUser, Interaction, ModelVersion
+from recommender.models import (
+    EmbeddingSpace,
+    EndUser,
+    Interaction,
+    ModelVersion,
+    RecommenderConfig,
+)
+from recommender.services.config import active_config, with_defaults
 from recommender.services.profiles import UserProfile, user_profile
-from recommender.services.spaces import active_space
 from tenants.models import Tenant
 
 ITEM_TO_ITEM_SOURCES = ("cooccurrence", "ease")
@@ -47,19 +53,54 @@ class Serving:
         return self.version is not None and source in self.version.sources
 
 
-def serving_for(tenant: Tenant, config: dict[str, Any], config_version: int | None) -> Serving:
-    version = ModelVersion.objects.for_tenant(tenant).filter(status="active").first()
-    cf_space = None
-    if version is not None and version.cf_space_id is not None:
-        cf_space = EmbeddingSpace.objects.for_tenant(tenant).filter(pk=version.cf_space_id).first()
+# Serving state by (tenant, config id, version id, space ids): every request reads the ids in one
+# query, so a new configuration, version or space serves from the next request on, while the
+# validated configuration and model rows are built once per process.
+_SERVING_CACHE: OrderedDict[tuple[int | None, ...], Serving] = OrderedDict()
+SERVING_CACHE_SIZE = 256
+
+
+def _build_serving(
+    tenant: Tenant, state: tuple[int | None, int | None, int | None, int | None]
+) -> Serving:
+    config_id, version_id, content_id, cf_id = state
+    config_row = (
+        RecommenderConfig.objects.for_tenant(tenant).filter(pk=config_id).first()
+        if config_id
+        else None
+    )
+    spaces = {
+        s.pk: s
+        for s in EmbeddingSpace.objects.for_tenant(tenant).filter(
+            pk__in=[pk for pk in (content_id, cf_id) if pk]
+        )
+    }
     return Serving(
         tenant=tenant,
-        config=config,
-        config_version=config_version,
-        version=version,
-        content_space=active_space(tenant.pk),
-        cf_space=cf_space,
+        config=active_config(tenant) if config_row is None else with_defaults(config_row.data),
+        config_version=config_row.version if config_row else None,
+        version=ModelVersion.objects.for_tenant(tenant).filter(pk=version_id).first()
+        if version_id
+        else None,
+        content_space=spaces.get(content_id) if content_id else None,
+        cf_space=spaces.get(cf_id) if cf_id else None,
     )
+
+
+def serving_for(tenant: Tenant, config: dict[str, Any] | None = None) -> Serving:
+    """What serves the tenant now; `config` replaces the active configuration (a draft preview)."""
+    state = candidate_store.serving_state(tenant.pk)
+    key = (tenant.pk, *state)
+    serving = _SERVING_CACHE.get(key)
+    if serving is None:
+        serving = _build_serving(tenant, state)
+        _SERVING_CACHE[key] = serving
+        while len(_SERVING_CACHE) > SERVING_CACHE_SIZE:
+            _SERVING_CACHE.popitem(last=False)
+    serving = replace(serving, tenant=tenant)
+    if config is not None:
+        serving.config = config
+    return serving
 
 
 @dataclass
@@ -71,6 +112,8 @@ class History:
     # item id → the type of the user's strongest interaction with it (for explanations)
     kinds: dict[int, str] = field(default_factory=dict)
     excluded: set[int] = field(default_factory=set)
+    # (item id, type, age in days), newest first: what the content profile is built from
+    recent: list[tuple[int, str, float]] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -117,6 +160,7 @@ def user_history(
         weights=positive,
         kinds={item: strongest[item][1] for item in positive if item in strongest},
         excluded=excluded,
+        recent=events,
     )
 
 
@@ -230,7 +274,13 @@ def user_candidates(
     def content() -> None:
         if serving.content_space is None:
             return
-        profile = user_profile(user=user, space=serving.content_space, config=serving.config)
+        profile = user_profile(
+            user=user,
+            space=serving.content_space,
+            config=serving.config,
+            recent_events=history.recent,
+            seen_item_ids=history.excluded,
+        )
         found.profile = profile
         if profile.vector is None:
             return

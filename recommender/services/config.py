@@ -21,11 +21,16 @@ def active_config(tenant: Tenant) -> dict[str, Any]:
     )
     if row is None:
         return validate_config({})
+    return with_defaults(row)
+
+
+def with_defaults(data: dict[str, Any]) -> dict[str, Any]:
+    """A stored version with every section: versions saved before a section existed get its
+    defaults."""
     try:
-        # Versions saved before a section existed get its defaults.
-        return validate_config(row)
+        return validate_config(data)
     except ConfigError:
-        return dict(row)
+        return dict(data)
 
 
 def active_config_version(tenant: Tenant) -> RecommenderConfig | None:

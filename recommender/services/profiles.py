@@ -44,8 +44,21 @@ def _seen_items(user: EndUser) -> set[int]:
         return {int(row[0]) for row in cursor.fetchall()}
 
 
-def user_profile(*, user: EndUser, space: EmbeddingSpace, config: dict) -> UserProfile:
-    events = _recent_events(user, config["profile"]["max_events"])
+def user_profile(
+    *,
+    user: EndUser,
+    space: EmbeddingSpace,
+    config: dict,
+    recent_events: list[tuple[int, str, float]] | None = None,
+    seen_item_ids: set[int] | None = None,
+) -> UserProfile:
+    """`recent_events` (item, type, age in days; newest first) and `seen_item_ids` spare the
+    queries when the caller has read them already."""
+    events = (
+        recent_events
+        if recent_events is not None
+        else _recent_events(user, config["profile"]["max_events"])
+    )
     types = config["interactions"]["types"]
     events = [e for e in events if e[1] in types]
     vectors = vectorstore.item_vectors(space, list({item for item, _, _ in events}))
@@ -70,7 +83,7 @@ def user_profile(*, user: EndUser, space: EmbeddingSpace, config: dict) -> UserP
     evidence_vectors = np.stack([vectors[item] for item, _, _ in evidence]) if evidence else None
     return UserProfile(
         vector=vector,
-        seen_item_ids=_seen_items(user),
+        seen_item_ids=seen_item_ids if seen_item_ids is not None else _seen_items(user),
         evidence=evidence,
         evidence_vectors=evidence_vectors,
         has_text=text is not None,

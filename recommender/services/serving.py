@@ -30,7 +30,6 @@ from recommender.services.candidates import (
     user_candidates,
     user_history,
 )
-from recommender.services.config import active_config, active_config_version
 from recommender.services.recommend import parse_count, parse_flag
 from recommender.services.request_rules import Rules, parse_rules
 from recommender.services.spaces import active_space
@@ -49,9 +48,9 @@ def _pool(count: int) -> int:
     return min(MAX_POOL, max(MIN_POOL, POOL_PER_ITEM * count))
 
 
-def serving_context(tenant: Tenant) -> Serving:
-    config_row = active_config_version(tenant)
-    return serving_for(tenant, active_config(tenant), config_row.version if config_row else None)
+def serving_context(tenant: Tenant, config: dict[str, Any] | None = None) -> Serving:
+    """What serves the tenant now; `config` replaces the active configuration (draft preview)."""
+    return serving_for(tenant, config)
 
 
 @dataclass
