@@ -324,7 +324,13 @@ def _filtered_query(
     return _neighbour_sql(space, exact=exact, where=where), params
 
 
+def _needs_wider_search(k: int) -> bool:
+    # Sessions start with iterative scans on and ef_search = EF_SEARCH_MIN (settings.py).
+    return 2 * int(k) > EF_SEARCH_MIN
+
+
 def _set_index_scan(cursor: Any, k: int) -> None:
+    """Inside a transaction: the session's settings, and a wider ef_search for a large k."""
     cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
     cursor.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH_MIN, 2 * int(k))}")
 
@@ -353,10 +359,15 @@ def nearest_items(
         item_filter=item_filter,
         exact=False,
     )
-    with transaction.atomic(), _cursor() as cursor:
-        _set_index_scan(cursor, k)
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    if not _needs_wider_search(k):
+        with _cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    else:
+        with transaction.atomic(), _cursor() as cursor:
+            _set_index_scan(cursor, k)
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
     return [Neighbour(int(item_id), float(sim)) for item_id, sim in rows]
 
 

@@ -90,6 +90,14 @@ else:
         }
     }
 DATABASES["default"].setdefault("OPTIONS", {})
+# pgvector search settings for every session, set at connection start so that no request pays
+# round trips for them (and a rolled-back transaction cannot undo them): iterative index scans
+# keep a filtered nearest-neighbour query going until enough rows pass; queries asking for more
+# than ef_search/2 rows raise ef_search with SET LOCAL (recommender.vectorstore).
+_PGVECTOR_OPTIONS = "-c hnsw.iterative_scan=relaxed_order -c hnsw.ef_search=100"
+DATABASES["default"]["OPTIONS"]["options"] = " ".join(
+    part for part in (DATABASES["default"]["OPTIONS"].get("options"), _PGVECTOR_OPTIONS) if part
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Broker: CELERY_BROKER_URL, or the embedded Redis in the data folder.

@@ -320,14 +320,10 @@ def user_candidates(
         def gather() -> None:
             if not serving.trained(source) or history.is_empty:
                 return
-            top, because = _item_to_item(serving, source, history.weights, pool * 3, excluded)
-            servable = candidate_store.servable_items(
-                tenant_id=serving.tenant.pk,
-                item_ids=[item for item, _ in top],
-                exclude_item_ids=exclude,
-                item_filter=item_filter,
-            )
-            found.add(source, [(i, s) for i, s in top if i in servable][:pool])
+            # Unservable neighbours (unavailable, filtered out) are dropped when the fused list
+            # is hydrated under the same rules; a wider pool leaves room for them.
+            top, because = _item_to_item(serving, source, history.weights, pool * 2, excluded)
+            found.add(source, top)
             found.because[source] = because
 
         return gather

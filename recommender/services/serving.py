@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 
 from recommender import candidate_store, vectorstore
 from recommender.engine.config_schema import SOURCE_NAMES
@@ -158,6 +158,10 @@ def _log_and_render(
 ) -> dict[str, Any]:
     recommendation_id = uuid.uuid4().hex
     with transaction.atomic():
+        # The log of a served list need not wait for its WAL flush (an fsync per request): a
+        # crash may lose the last moment's lists, never a tenant's data.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
         ServedList.objects.for_tenant(serving.tenant).create(
             tenant=serving.tenant,
             recommendation_id=recommendation_id,
