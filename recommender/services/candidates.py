@@ -20,6 +20,7 @@ from django.utils import timezone
 from recommender import candidate_store, vectorstore
 from recommender.engine.filters import ItemFilter
 from recommender.engine.profiles import decayed_weights
+from recommender.engine.sources.als import fold_in_factor
 from recommender.models import (
     EmbeddingSpace,
     EndUser,
@@ -200,6 +201,29 @@ def _item_to_item(
     return top, {item: best[item][1] for item, _ in top}
 
 
+def _folded_in_factor(serving: Serving, history: History) -> npt.NDArray[np.float32] | None:
+    """An ALS factor for a user who arrived after training, from their history's item factors
+    (read from pgvector) and the version's YᵀY: implicit's recalculate_user, per request."""
+    if serving.cf_space is None or serving.version is None:
+        return None
+    info = serving.version.sources.get("als", {})
+    if history.is_empty or "gram" not in info:
+        return None
+    factors = vectorstore.item_vectors(serving.cf_space, list(history.weights))
+    if not factors:
+        return None
+    items = list(factors)
+    settings = info["settings"]
+    # The training matrix held decayed, type-weighted sums: the history's weights are the same.
+    return fold_in_factor(
+        np.stack([factors[i] for i in items]),
+        np.array([history.weights[i] for i in items]),
+        np.asarray(info["gram"]),
+        float(settings["regularization"]),
+        float(settings["alpha"]),
+    )
+
+
 def _neighbours(hits: list[vectorstore.Neighbour]) -> list[tuple[int, float]]:
     return [(n.item_id, n.similarity) for n in hits]
 
@@ -301,6 +325,8 @@ def user_candidates(
         if serving.cf_space is None:
             return
         factor = vectorstore.user_text_vector(serving.cf_space, user.pk)
+        if factor is None:
+            factor = _folded_in_factor(serving, history)
         if factor is None:
             return
         found.add(

@@ -51,7 +51,11 @@ def version_to_wire(version: ModelVersion, attribution: dict[str, Any] | None) -
         "trained_at": version.trained_at,
         "activated_at": version.activated_at,
         "training_data": version.data_summary,
-        "sources": version.sources,
+        # Without the ALS Gram matrix: a serving internal, not a figure for people.
+        "sources": {
+            name: {key: value for key, value in info.items() if key != "gram"}
+            for name, info in version.sources.items()
+        },
         "metrics": version.metrics,
         "timings": version.timings,
         "error": version.error or None,

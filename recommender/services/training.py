@@ -355,6 +355,10 @@ def train_tenant(
                 }
                 for name, source in fitted.items()
             }
+            als = fitted.get("als")
+            if isinstance(als, ALSSource):
+                # Serving folds in users who arrived after training with it.
+                version.sources["als"]["gram"] = als.gram.round(6).tolist()
             version.metrics = {**metrics, "skipped_in_training": skipped}
             version.status = ModelVersion.Status.READY
             version.trained_at = timezone.now()

@@ -5,7 +5,10 @@ from collections import Counter
 import pytest
 from rest_framework.test import APIClient
 
-from recommender.models import ItemNeighbours, ItemRanking, ModelVersion
+from recommender.engine.filters import parse_filter
+from recommender.models import EndUser, Item, ItemNeighbours, ItemRanking, ModelVersion
+from recommender.services.candidates import user_candidates, user_history
+from recommender.services.serving import serving_context
 from tests.serving.conftest import Planted
 
 pytestmark = pytest.mark.django_db
@@ -46,3 +49,42 @@ def test_recommendations_come_from_the_users_group(planted: Planted, api: APICli
             assert entry["explanation"]["text"]
     assert total == 200
     assert hits / total >= 0.8
+
+
+def test_a_user_who_arrived_after_training_gets_als_results(
+    planted: Planted, api: APIClient
+) -> None:
+    """ALS folds the newcomer in from their events' item factors (no retraining)."""
+    tenant = planted.tenant
+    group = 3
+    items = [key for key, g in planted.item_group.items() if g == group][:8]
+    response = api.post(
+        "/api/v1/interactions/batch",
+        {"interactions": [{"user": "late-user", "item": i, "type": "view"} for i in items]},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+
+    late = EndUser.objects.for_tenant(tenant).get(external_id="late-user")
+    version = ModelVersion.objects.for_tenant(tenant).get(status="active")
+    assert "gram" in version.sources["als"]
+    assert "gram" not in api.get("/api/v1/models").json()["results"][0]["sources"]["als"]
+    with_scope = serving_context(tenant)
+    history = user_history(user=late, config=with_scope.config, exclude_types=None)
+    found = user_candidates(
+        serving=with_scope,
+        user=late,
+        history=history,
+        pool=20,
+        item_filter=parse_filter([]),
+        sources=["als"],
+    )
+    als_items = found.scores["als"]
+    assert len(als_items) == 20
+    names = dict(
+        Item.objects.for_tenant(tenant)
+        .filter(pk__in=list(als_items))
+        .values_list("pk", "external_id")
+    )
+    in_group = sum(planted.group_of(names[pk]) == group for pk in als_items)
+    assert in_group >= 16

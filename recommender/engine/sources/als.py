@@ -27,6 +27,28 @@ from recommender.engine.sources.base import (
 Factors = npt.NDArray[np.float32]
 
 
+def fold_in_factor(
+    item_factors: npt.ArrayLike,
+    weights: npt.ArrayLike,
+    gram: npt.ArrayLike,
+    regularization: float,
+    alpha: float,
+) -> Factors:
+    """A user's factor from the factors of the (distinct) items they interacted with.
+
+    item_factors: (n, f) rows of those items; weights: (n,) their summed interaction weights;
+    gram: YᵀY over all item factors (f, f). Solves
+    (YᵀY + λI + Σ (|c_i| - 1) y_i y_iᵀ) x = Σ_{c_i > 0} c_i y_i with c_i = alpha x weight_i,
+    which is implicit's `recalculate_user`; serving calls it with factors read from pgvector.
+    """
+    factors = np.asarray(item_factors, dtype=np.float64)
+    confidence = alpha * np.asarray(weights, dtype=np.float64)
+    lhs = np.asarray(gram, dtype=np.float64) + regularization * np.eye(factors.shape[1])
+    lhs += (factors.T * (np.abs(confidence) - 1.0)) @ factors
+    rhs = factors.T @ np.where(confidence > 0, confidence, 0.0)
+    return np.linalg.solve(lhs, rhs).astype(np.float32)
+
+
 class ALSSource(CandidateSource):
     """Alternating least squares on the weighted user x item matrix.
 
@@ -124,12 +146,17 @@ class ALSSource(CandidateSource):
         cols = np.asarray(item_cols, dtype=np.int64)
         values = np.asarray(weights, dtype=np.float64)
         cols, inverse = np.unique(cols, return_inverse=True)
-        confidence = self.alpha * np.bincount(inverse, weights=values, minlength=len(cols))
-        item_factors = self.item_factors[cols].astype(np.float64)
-        lhs = self._gram + self.regularization * np.eye(self.factors)
-        lhs += (item_factors.T * (np.abs(confidence) - 1.0)) @ item_factors
-        rhs = item_factors.T @ np.where(confidence > 0, confidence, 0.0)
-        return np.linalg.solve(lhs, rhs).astype(np.float32)
+        summed = np.bincount(inverse, weights=values, minlength=len(cols))
+        return fold_in_factor(
+            self.item_factors[cols], summed, self._gram, self.regularization, self.alpha
+        )
+
+    @property
+    def gram(self) -> npt.NDArray[np.float64]:
+        """YᵀY of the item factors: with them, serving folds in users outside training."""
+        if self._gram is None:
+            raise NotFittedError("the als source is not fitted")
+        return self._gram
 
     def similar_items(self, item_cols: Rows, k: int) -> tuple[npt.NDArray[np.int64], Scores]:
         """Cosine of item factors; items with all-zero factors (never seen) have no opinion."""
