@@ -149,6 +149,10 @@ RECSYS_ENCODE_CHUNK = env_int("RECSYS_ENCODE_CHUNK", 256)
 # sweep re-queues the job. Running jobs beat every few seconds, so this only needs to exceed the
 # longest pause of a live worker.
 RECSYS_JOB_STALE_S = env_int("RECSYS_JOB_STALE_S", 120)
+# Torch threads per process for encoding; 0 = one per usable core. Web processes encode one
+# short query at a time next to each other: one thread each avoids stalls when a thread is
+# descheduled (benchmarks/retrieval_latency.py: search p99 59 → 40 ms); up.sh sets 1 for web.
+RECSYS_TORCH_THREADS = env_int("RECSYS_TORCH_THREADS", 0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.authentication.ApiKeyAuthentication"],

@@ -21,6 +21,8 @@ pids+=($!)
 celery -A recsys_platform beat --loglevel INFO --logfile .data/logs/beat.log \
   --pidfile .data/logs/beat.pid &
 pids+=($!)
+# One torch thread per web process: each request encodes one short query (see README).
+RECSYS_TORCH_THREADS="${RECSYS_TORCH_THREADS:-1}" \
 gunicorn recsys_platform.wsgi --bind "$BIND" --workers "${RECSYS_WEB_WORKERS:-3}" \
   --access-logfile - --error-logfile - &
 pids+=($!)

@@ -4,6 +4,8 @@ import threading
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings as django_settings
+
 from recommender.engine.encoders import EncoderSettings, TextEncoder, configure_cpu_threads
 
 _load_lock = threading.Lock()
@@ -32,6 +34,6 @@ def encoder_for(settings: EncoderSettings) -> TextEncoder:
     global _threads_configured
     with _load_lock:  # web threads asking at once load the model once
         if not _threads_configured:
-            configure_cpu_threads()
+            configure_cpu_threads(django_settings.RECSYS_TORCH_THREADS or None)
             _threads_configured = True
         return _load(settings)
