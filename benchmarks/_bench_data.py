@@ -118,12 +118,27 @@ def fresh_api_key(tenant: Tenant) -> str:
 
 def reset_tenant_catalogue(tenant: Tenant) -> None:
     """Delete a benchmark tenant's spaces, vectors, events, users and items with set-based SQL
-    (the ORM's emulated cascade would load 100,000s of rows); small rows go with the tenant."""
+    (the ORM's emulated cascade would load 100,000s of rows); small rows go with the tenant.
+    Trained versions and served lists go first: they point at spaces, users and items."""
+    reset_trained(tenant)
     for space in EmbeddingSpace.objects.for_tenant(tenant):
         vectorstore.drop_space(space)
         space.delete()
     with connection.cursor() as cursor:
         for table in ("recommender_interaction", "recommender_enduser", "recommender_item"):
+            cursor.execute(f"DELETE FROM {table} WHERE tenant_id = %s", [tenant.pk])
+
+
+def reset_trained(tenant: Tenant) -> None:
+    """Delete a tenant's model versions with their artifacts, and its served lists."""
+    with connection.cursor() as cursor:
+        for table in ("recommender_itemneighbours", "recommender_itemranking"):
+            cursor.execute(
+                f"DELETE FROM {table} WHERE version_id IN"
+                " (SELECT id FROM recommender_modelversion WHERE tenant_id = %s)",
+                [tenant.pk],
+            )
+        for table in ("recommender_servedlist", "recommender_modelversion"):
             cursor.execute(f"DELETE FROM {table} WHERE tenant_id = %s", [tenant.pk])
 
 
@@ -310,7 +325,7 @@ def _is_loaded(tenant: Tenant, items: int, config: dict[str, Any]) -> EmbeddingS
     """The tenant's active space when catalogue, vectors and index are complete for `config`."""
     space = (
         EmbeddingSpace.objects.for_tenant(tenant)
-        .filter(status=EmbeddingSpace.Status.ACTIVE)
+        .filter(status=EmbeddingSpace.Status.ACTIVE, purpose=EmbeddingSpace.Purpose.CONTENT)
         .first()
     )
     if space is None or space.settings != space_identity(config):

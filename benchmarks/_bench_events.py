@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from _bench_data import Log, _log
+from _bench_data import Log, _log, reset_trained
 from django.db import connection, transaction
 
 from tenants.models import Tenant
@@ -39,23 +39,9 @@ def _counts(tenant: Tenant) -> tuple[int, int]:
 
 def reset_events(tenant: Tenant) -> None:
     """Remove the tenant's events, users, trained versions and served lists (set-based SQL)."""
+    reset_trained(tenant)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM recommender_itemneighbours WHERE version_id IN"
-            " (SELECT id FROM recommender_modelversion WHERE tenant_id = %s)",
-            [tenant.pk],
-        )
-        cursor.execute(
-            "DELETE FROM recommender_itemranking WHERE version_id IN"
-            " (SELECT id FROM recommender_modelversion WHERE tenant_id = %s)",
-            [tenant.pk],
-        )
-        for table in (
-            "recommender_servedlist",
-            "recommender_modelversion",
-            "recommender_interaction",
-            "recommender_enduser",
-        ):
+        for table in ("recommender_interaction", "recommender_enduser"):
             cursor.execute(f"DELETE FROM {table} WHERE tenant_id = %s", [tenant.pk])
 
 

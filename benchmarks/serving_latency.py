@@ -128,6 +128,7 @@ def serve(
     }
     headers = {"Authorization": f"Bearer {bench.api_key}", "Accept": "application/json"}
     port = free_port()
+    os.environ.setdefault("RECSYS_TORCH_THREADS", "1")  # as scripts/up.sh runs the web
     server = start_gunicorn(port, workers, None, ROOT / ".data-bench-serving-conf")
     results: dict[str, Any] = {}
     try:
