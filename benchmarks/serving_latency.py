@@ -105,7 +105,7 @@ def serve(
     rng = random.Random(seed)
     user_ids = [f"user-{rng.randrange(users):06d}" for _ in range(requests)]
     item_ids_ = [f"sku-{rng.randrange(items):06d}" for _ in range(requests)]
-    categories = ["Running", "Kitchen", "Outdoor", "Home", "Electronics"]
+    categories = ["running", "kitchen", "camping", "books", "shoes"]
     suites = {
         "baseline: GET /items/{id}": [("GET", f"/api/v1/items/{i}", None) for i in item_ids_],
         "recommendations": [

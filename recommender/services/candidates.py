@@ -20,7 +20,7 @@ from django.utils import timezone
 from recommender import candidate_store, vectorstore
 from recommender.engine.filters import ItemFilter
 from recommender.engine.profiles import decayed_weights
-from recommender.engine.sources.als import fold_in_factor
+from recommender.engine.sources.als import fold_in_factor, mips_query
 from recommender.models import (
     EmbeddingSpace,
     EndUser,
@@ -215,8 +215,9 @@ def _folded_in_factor(serving: Serving, history: History) -> npt.NDArray[np.floa
     items = list(factors)
     settings = info["settings"]
     # The training matrix held decayed, type-weighted sums: the history's weights are the same.
+    # Stored item factors carry the MIPS dimension last; the solve needs the factors alone.
     return fold_in_factor(
-        np.stack([factors[i] for i in items]),
+        np.stack([factors[i][:-1] for i in items]),
         np.array([history.weights[i] for i in items]),
         np.asarray(info["gram"]),
         float(settings["regularization"]),
@@ -324,9 +325,11 @@ def user_candidates(
     def als() -> None:
         if serving.cf_space is None:
             return
+        # Stored user factors carry the query's 0 already (see training._store_factors).
         factor = vectorstore.user_text_vector(serving.cf_space, user.pk)
         if factor is None:
-            factor = _folded_in_factor(serving, history)
+            folded = _folded_in_factor(serving, history)
+            factor = mips_query(folded) if folded is not None else None
         if factor is None:
             return
         found.add(

@@ -30,6 +30,7 @@ from recommender.engine.sources import (
     TooManyItems,
     make_source,
 )
+from recommender.engine.sources.als import mips_items
 from recommender.engine.sources.base import PAD_COL
 from recommender.engine.splits import sample_users, temporal_split
 from recommender.models import EmbeddingSpace, Job, ModelVersion
@@ -193,19 +194,23 @@ def evaluate_offline(
 
 
 def _store_factors(version: ModelVersion, als: ALSSource, data: InteractionMatrix) -> int:
-    identity = {"model_version": version.number, "factors": als.factors}
+    """ALS factors into a collaborative space. Items are stored MIPS-transformed (one extra
+    dimension, equal norms) under a cosine index, users with a 0 appended: the index's order is
+    exactly the inner product's, and its recall is a cosine graph's (an inner-product HNSW graph
+    found 74% of the true top 40 at 100,000 items)."""
+    identity = {"model_version": version.number, "factors": als.factors, "mips": True}
     space = EmbeddingSpace.objects.for_tenant(version.tenant).create(
         tenant=version.tenant,
         purpose=EmbeddingSpace.Purpose.COLLABORATIVE,
-        metric=EmbeddingSpace.Metric.INNER_PRODUCT,
+        metric=EmbeddingSpace.Metric.COSINE,
         settings=identity,
         settings_hash=settings_digest(identity),
-        dimension=als.factors,
+        dimension=als.factors + 1,
         status=EmbeddingSpace.Status.BUILDING,
     )
-    item_factors = als.item_factors
+    item_factors = mips_items(als.item_factors)
     # Items nobody interacted with have no factor worth serving.
-    active_cols = np.flatnonzero(np.abs(item_factors).sum(axis=1) > 0)
+    active_cols = np.flatnonzero(np.abs(als.item_factors).sum(axis=1) > 0)
     for start in range(0, len(active_cols), VECTOR_WRITE_CHUNK):
         cols = active_cols[start : start + VECTOR_WRITE_CHUNK]
         vectorstore.upsert_item_vectors(
@@ -218,7 +223,7 @@ def _store_factors(version: ModelVersion, als: ALSSource, data: InteractionMatri
             space,
             [int(u) for u in data.user_ids[start:stop]],
             [""] * (stop - start),
-            user_factors[start:stop],
+            np.hstack([user_factors[start:stop], np.zeros((stop - start, 1), np.float32)]),
         )
     vectorstore.ensure_space_index(space)
     version.cf_space = space
