@@ -1,0 +1,50 @@
+"""`manage.py evaluate`: every source, the fused list and popularity, printed and storable."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from recommender.models import ModelVersion
+from tests.serving.conftest import Planted
+
+pytestmark = pytest.mark.django_db
+
+
+def _run(*args: str) -> str:
+    out = StringIO()
+    call_command("evaluate", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_the_table_has_every_source_the_fused_list_and_popularity(planted: Planted) -> None:
+    output = _run("--tenant", planted.tenant.slug, "--k", "5", "--users", "100")
+    lines = output.splitlines()
+    assert "k=5" in lines[0]
+    assert lines[1].split()[:3] == ["model", "recall@5", "ndcg@5"]
+    models = {line.split()[0] for line in lines[2:]}
+    assert {"content", "als", "cooccurrence", "popular", "fused"} <= models
+    fused = next(line for line in lines if line.startswith("fused")).split()
+    popular = next(line for line in lines if line.startswith("popular")).split()
+    assert float(fused[2]) > float(popular[2])  # ndcg@5
+
+
+def test_store_keeps_the_result_on_the_active_version(planted: Planted) -> None:
+    output = _run("--tenant", planted.tenant.slug, "--store")
+    version = ModelVersion.objects.for_tenant(planted.tenant).get(status="active")
+    assert f"stored on model {version.label}" in output
+    stored = version.metrics["evaluation"]
+    assert stored["k"] == 10
+    assert "fused" in stored["rows"]
+
+
+def test_unknown_tenant_and_bad_options_are_clear_errors(planted: Planted) -> None:
+    with pytest.raises(CommandError, match="No tenant with slug 'nope'"):
+        _run("--tenant", "nope")
+    with pytest.raises(CommandError, match="--k"):
+        _run("--tenant", planted.tenant.slug, "--k", "0")
+
+
+def test_a_tenant_without_events_is_told_so(other_tenant: object) -> None:
+    with pytest.raises(CommandError, match="needs items and interactions"):
+        _run("--tenant", "globex")
