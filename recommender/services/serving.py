@@ -147,16 +147,13 @@ def _finish(
     return ranked, items
 
 
-def _log_and_render(
-    *,
+def _log_served(
     serving: Serving,
     endpoint: str,
     user: EndUser | None,
     ranked: list[Ranked],
-    items: Mapping[int, Any],
-    texts: Mapping[int, dict[str, Any]] | None,
-) -> dict[str, Any]:
-    recommendation_id = uuid.uuid4().hex
+    recommendation_id: str,
+) -> None:
     with transaction.atomic():
         # The log of a served list need not wait for its WAL flush (an fsync per request): a
         # crash may lose the last moment's lists, never a tenant's data.
@@ -171,6 +168,22 @@ def _log_and_render(
             model_version=serving.version,
             config_version=serving.config_version,
         )
+
+
+def _log_and_render(
+    *,
+    serving: Serving,
+    endpoint: str,
+    user: EndUser | None,
+    ranked: list[Ranked],
+    items: Mapping[int, Any],
+    texts: Mapping[int, dict[str, Any]] | None,
+    log: bool = True,
+) -> dict[str, Any]:
+    recommendation_id = None
+    if log:
+        recommendation_id = uuid.uuid4().hex
+        _log_served(serving, endpoint, user, ranked, recommendation_id)
     rendered = []
     for entry in ranked:
         row: dict[str, Any] = {"id": items[entry.item].external_id, "score": round(entry.score, 6)}
@@ -204,11 +217,19 @@ def parse_list_request(serving: Serving, params: Sequence[tuple[str, str]]) -> L
 
 
 def recommend_for_user(
-    *, tenant: Tenant, user_id: str, params: Sequence[tuple[str, str]]
+    *,
+    tenant: Tenant,
+    user_id: str,
+    params: Sequence[tuple[str, str]],
+    config: dict[str, Any] | None = None,
+    log: bool = True,
 ) -> dict[str, Any]:
-    """The fused list for a user; cold users walk the fallback chain."""
+    """The fused list for a user; cold users walk the fallback chain.
+
+    `config` replaces the active configuration and `log=False` serves without a served-list
+    record (the admin's preview of a draft)."""
     user = access_user_by_external_id(user_id)
-    serving = serving_context(tenant)
+    serving = serving_context(tenant, config)
     request = parse_list_request(serving, params)
     count, explain, rules = request.count, request.explain, request.rules
     history = user_history(user=user, config=serving.config, exclude_types=rules.exclude_seen)
@@ -254,6 +275,7 @@ def recommend_for_user(
         ranked=ranked,
         items=items,
         texts=texts,
+        log=log,
     )
 
 

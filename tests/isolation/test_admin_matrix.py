@@ -17,7 +17,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from recommender.engine.config_schema import validate_config
-from recommender.models import EmbeddingSpace, EndUser, Interaction, Item, Job, RecommenderConfig
+from recommender.models import (
+    EmbeddingSpace,
+    EndUser,
+    Interaction,
+    Item,
+    Job,
+    ModelVersion,
+    RecommenderConfig,
+)
 from recommender.services.config import config_save
 from recommender.services.spaces import target_space
 from tenants.models import ApiKey, Tenant
@@ -59,6 +67,12 @@ def _config(tenant: Tenant) -> Model:
     return config_save(tenant=tenant, data={})
 
 
+def _model_version(tenant: Tenant) -> Model:
+    return ModelVersion.objects.create(
+        tenant=tenant, number=1, status=ModelVersion.Status.READY, metrics={"of": tenant.slug}
+    )
+
+
 def _space(tenant: Tenant) -> Model:
     encoder = validate_config({})["encoder"]
     return target_space(tenant_id=tenant.pk, encoder_config=encoder, dimension=8)
@@ -73,6 +87,7 @@ CREATORS: dict[type[Model], Callable[[Tenant], Model]] = {
     Job: _job,
     RecommenderConfig: _config,
     EmbeddingSpace: _space,
+    ModelVersion: _model_version,
 }
 # Admin models that hold no tenant data.
 NOT_TENANT_DATA = {"auth", "django_celery_beat"}

@@ -1,0 +1,221 @@
+"""Admin of model versions: status, sources, timings and the offline metrics table; a "retrain"
+action; and the preview page, where an operator picks a user and sees their recent interactions,
+their list under the active configuration and, beside it, the list of a draft configuration."""
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
+
+from recommender.models import Job, ModelVersion
+from recommender.services.admin_preview import PreviewError, merged_config, preview_for_user
+from recommender.services.config import active_config, config_save
+from recommender.services.jobs import job_create
+from recsys_platform.errors import ApplicationError
+from tenants.admin_base import OperableTenantFilter, TenantOwnedAdmin, operable_tenants
+from tenants.models import Tenant
+from tenants.scoping import tenant_scope
+
+METRIC_COLUMNS = ("recall", "ndcg", "map", "hit_rate", "coverage", "novelty")
+
+
+class PreviewForm(forms.Form):
+    tenant = forms.ModelChoiceField(queryset=Tenant.objects.none())
+    user = forms.CharField(max_length=255, label="User id", help_text="The tenant's own user id.")
+    draft = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 70, "class": "vLargeTextField"}),
+        label="Draft changes",
+        help_text='JSON merged over the active configuration, e.g. {"sources": {"als": '
+        '{"weight": 0}}, "rules": {"mmr_lambda": 0.7}}. Not saved unless you save it.',
+    )
+
+    def __init__(self, *args: Any, tenants: QuerySet[Tenant], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        tenant_field = self.fields["tenant"]
+        assert isinstance(tenant_field, forms.ModelChoiceField)
+        tenant_field.queryset = tenants
+
+    def clean_draft(self) -> dict[str, Any]:
+        raw = self.cleaned_data.get("draft") or ""
+        if not raw.strip():
+            return {}
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}).") from exc
+        if not isinstance(value, dict):
+            raise forms.ValidationError("The draft must be a JSON object.")
+        return value
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(TenantOwnedAdmin):
+    list_display = (
+        "tenant",
+        "label",
+        "status",
+        "config_version",
+        "trained_at",
+        "activated_at",
+        "fused_ndcg",
+    )
+    list_filter = (("tenant", OperableTenantFilter), "status")
+    ordering = ("-created_at",)
+    fields = (
+        "tenant",
+        "label",
+        "status",
+        "config_version",
+        "job",
+        "created_at",
+        "trained_at",
+        "activated_at",
+        "data_summary",
+        "sources_table",
+        "metrics_table",
+        "timings",
+        "error",
+    )
+    readonly_fields = fields
+    actions = ("retrain",)
+    change_list_template = "admin/recommender/modelversion/change_list.html"
+
+    # Versions are made by training jobs only.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="version")
+    def label(self, version: ModelVersion) -> str:
+        return version.label
+
+    @admin.display(description="config")
+    def config_version(self, version: ModelVersion) -> str:
+        return f"v{version.config.version}" if version.config else "-"
+
+    @admin.display(description="fused NDCG")
+    def fused_ndcg(self, version: ModelVersion) -> str:
+        row = version.metrics.get("rows", {}).get("fused") or {}
+        k = version.metrics.get("k", "")
+        return f"{row['ndcg']:.4f} @{k}" if row.get("ndcg") is not None else "-"
+
+    @admin.display(description="sources")
+    def sources_table(self, version: ModelVersion) -> str:
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    name,
+                    info.get("settings", {}).get("weight", ""),
+                    info.get("fit_seconds", ""),
+                    info.get("stored", ""),
+                )
+                for name, info in version.sources.items()
+            ),
+        )
+        return format_html(
+            "<table><tr><th>source</th><th>weight</th><th>fit s</th><th>stored rows</th></tr>"
+            "{}</table>",
+            rows,
+        )
+
+    @admin.display(description="offline metrics")
+    def metrics_table(self, version: ModelVersion) -> str:
+        metrics = version.metrics
+        if not metrics.get("rows"):
+            return "-"
+        k = metrics.get("k")
+        header = format_html_join("", "<th>{}</th>", ((f"{c}@{k}",) for c in METRIC_COLUMNS))
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td>{}</tr>",
+            (
+                (
+                    name,
+                    format_html_join(
+                        "",
+                        "<td>{}</td>",
+                        (("-" if row.get(c) is None else row[c],) for c in METRIC_COLUMNS),
+                    ),
+                )
+                for name, row in metrics["rows"].items()
+            ),
+        )
+        return format_html(
+            "<p>{} users, cut-off {}</p><table><tr><th>model</th>{}</tr>{}</table>",
+            metrics.get("users"),
+            metrics.get("cutoff"),
+            header,
+            body,
+        )
+
+    @admin.action(description="Retrain (queue a training job for these versions' tenants)")
+    def retrain(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
+        for tenant in operable_tenants(request.user).filter(
+            pk__in=queryset.values_list("tenant_id", flat=True)
+        ):
+            job = job_create(tenant=tenant, kind=Job.Kind.TRAIN)
+            url = reverse("admin:recommender_job_change", args=[job.pk])
+            messages.success(
+                request, format_html('Queued <a href="{}">training</a> for {}.', url, tenant)
+            )
+
+    def get_urls(self) -> list[URLPattern]:
+        preview = path(
+            "preview/",
+            self.admin_site.admin_view(self.preview_view),
+            name="recommender_modelversion_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    def preview_view(self, request: HttpRequest) -> HttpResponse:
+        tenants = operable_tenants(request.user)
+        form = PreviewForm(request.POST or None, tenants=tenants)
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Preview recommendations",
+            "form": form,
+        }
+        if request.method == "POST" and form.is_valid():
+            tenant = form.cleaned_data["tenant"]
+            with tenant_scope(tenant):
+                if "save" in request.POST:
+                    return self._save_draft(request, tenant, form.cleaned_data["draft"])
+                try:
+                    context["preview"] = preview_for_user(
+                        tenant=tenant,
+                        user_id=form.cleaned_data["user"],
+                        draft=form.cleaned_data["draft"],
+                    )
+                except PreviewError as exc:
+                    context["preview_error"] = exc.message
+                    context["field_errors"] = exc.details
+        return TemplateResponse(request, "admin/recommender/modelversion/preview.html", context)
+
+    def _save_draft(self, request: HttpRequest, tenant: Tenant, draft: dict[str, Any]) -> Any:
+        try:
+            saved = config_save(
+                tenant=tenant,
+                data=merged_config(active_config(tenant), draft),
+                note="saved from the preview",
+                created_by=request.user,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(reverse("admin:recommender_modelversion_preview"))
+        messages.success(request, f"Saved as configuration v{saved.version} of {tenant}.")
+        return HttpResponseRedirect(reverse("admin:recommender_modelversion_preview"))

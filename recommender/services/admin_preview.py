@@ -1,0 +1,79 @@
+"""The operator's preview: a user's recent interactions, their list under the active
+configuration, and the list a draft configuration would serve (nothing saved, nothing logged)."""
+
+from typing import Any
+
+from django.db import connection
+
+from recommender.engine.config_schema import ConfigError, validate_config
+from recommender.selectors import access_user_by_external_id
+from recommender.services import serving
+from recommender.services.config import active_config
+from recsys_platform.errors import ApplicationError, NotFoundError
+from tenants.models import Tenant
+
+RECENT_INTERACTIONS = 20
+PREVIEW_PARAMS = [("count", "10"), ("explain", "true")]
+
+
+class PreviewError(ApplicationError):
+    """What the preview page shows instead of lists: an unknown user or an invalid draft."""
+
+
+def merged_config(base: dict[str, Any], draft: dict[str, Any]) -> dict[str, Any]:
+    """`draft` laid over `base`, section by section (a draft names only what it changes)."""
+    out = dict(base)
+    for key, value in draft.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "types":
+            out[key] = merged_config(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def draft_config(tenant: Tenant, draft: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return validate_config(merged_config(active_config(tenant), draft))
+    except ConfigError as exc:
+        raise PreviewError(
+            "invalid_config", f"The draft is invalid: {exc}", details=exc.errors
+        ) from exc
+
+
+def recent_interactions(user_pk: int) -> list[dict[str, Any]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.external_id, i.title, e.type, e.timestamp FROM recommender_interaction e"
+            " JOIN recommender_item i ON i.id = e.item_id WHERE e.user_id = %s"
+            " ORDER BY e.timestamp DESC LIMIT %s",
+            [user_pk, RECENT_INTERACTIONS],
+        )
+        return [
+            {"id": row[0], "title": row[1], "type": row[2], "timestamp": row[3]}
+            for row in cursor.fetchall()
+        ]
+
+
+def preview_for_user(*, tenant: Tenant, user_id: str, draft: dict[str, Any]) -> dict[str, Any]:
+    """Runs inside the tenant's scope: another tenant's user is as unknown as a missing one."""
+    try:
+        user = access_user_by_external_id(user_id)
+    except NotFoundError as exc:
+        raise PreviewError("not_found", exc.message) from exc
+    config = draft_config(tenant, draft) if draft else None
+    active = serving.recommend_for_user(
+        tenant=tenant, user_id=user_id, params=PREVIEW_PARAMS, log=False
+    )
+    drafted = (
+        serving.recommend_for_user(
+            tenant=tenant, user_id=user_id, params=PREVIEW_PARAMS, config=config, log=False
+        )
+        if config is not None
+        else None
+    )
+    return {
+        "user": user.external_id,
+        "interactions": recent_interactions(user.pk),
+        "active": active,
+        "draft": drafted,
+    }
