@@ -115,6 +115,11 @@ def _candidate_conditions(
     return f"i.available AND NOT (i.id = ANY(%(exclude)s::bigint[])) AND {where}", params
 
 
+# A filtered ranking request first reads this many of the ranking's top rows per requested item
+# (an index range), then filters them: the planner otherwise joins the whole catalog first.
+RANKING_WINDOW_PER_ITEM = 50
+
+
 def ranked_items(
     *,
     version_id: int,
@@ -127,15 +132,32 @@ def ranked_items(
     index from the top, so an unfiltered request reads about k rows)."""
     conditions, params = _candidate_conditions(exclude_item_ids, item_filter)
     params.update(version=version_id, ranking=ranking, k=k)
+    window = k * RANKING_WINDOW_PER_ITEM
+    params["window"] = window
+    ranked = (
+        "SELECT r.item_id, r.score FROM recommender_itemranking r"
+        " WHERE r.version_id = %(version)s AND r.ranking = %(ranking)s"
+        " ORDER BY r.score DESC, r.item_id"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT r.item_id, r.score FROM recommender_itemranking r"  # noqa: S608
-            " JOIN recommender_item i ON i.id = r.item_id"
-            " WHERE r.version_id = %(version)s AND r.ranking = %(ranking)s"
-            f" AND {conditions} ORDER BY r.score DESC, r.item_id LIMIT %(k)s",
+            f"WITH top AS MATERIALIZED ({ranked} LIMIT %(window)s)"  # noqa: S608
+            " SELECT t.item_id, t.score FROM top t JOIN recommender_item i ON i.id = t.item_id"
+            f" WHERE {conditions} ORDER BY t.score DESC, t.item_id LIMIT %(k)s",
             params,
         )
-        return [(int(item_id), float(score)) for item_id, score in cursor.fetchall()]
+        rows = cursor.fetchall()
+        if len(rows) < k and not (item_filter is None or item_filter.is_empty):
+            # A narrow filter: fewer than k of the top rows passed; look down the whole ranking.
+            cursor.execute(
+                "SELECT r.item_id, r.score FROM recommender_itemranking r"  # noqa: S608
+                " JOIN recommender_item i ON i.id = r.item_id"
+                " WHERE r.version_id = %(version)s AND r.ranking = %(ranking)s"
+                f" AND {conditions} ORDER BY r.score DESC, r.item_id LIMIT %(k)s",
+                params,
+            )
+            rows = cursor.fetchall()
+    return [(int(item_id), float(score)) for item_id, score in rows]
 
 
 def newest_items(
