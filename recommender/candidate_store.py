@@ -235,6 +235,19 @@ def serving_state(tenant_id: int) -> tuple[int | None, int | None, int | None, i
     return row[0], row[1], row[2], row[3]
 
 
+def filtered_count(*, tenant_id: int, item_filter: ItemFilter, cap: int) -> int:
+    """How many servable items pass the filter, counted up to `cap` (cap + 1 means "more")."""
+    where, params = item_filter_sql(item_filter)
+    params.update(tenant=tenant_id, cap=cap + 1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM recommender_item i"  # noqa: S608
+            f" WHERE i.tenant_id = %(tenant)s AND i.available AND {where} LIMIT %(cap)s) AS m",
+            params,
+        )
+        return int(cursor.fetchone()[0])
+
+
 def unknown_attributes(*, tenant_id: int, names: Sequence[str]) -> list[str]:
     """The names no item of the tenant has as an attribute (answered by the attributes GIN
     index)."""

@@ -346,13 +346,24 @@ def nearest_items(
     exclude_item_ids: Sequence[int] = (),
     only_available: bool = True,
     item_filter: ItemFilter | None = None,
+    exact: bool = False,
 ) -> list[Neighbour]:
     """The k items closest to `query` in the space (cosine; inner product for CF factors),
     through its HNSW index.
 
     Filters run inside the index scan; pgvector 0.8's iterative scan keeps scanning until k rows
-    pass them, so a filter never shortens the list while enough items match.
+    pass them, so a filter never shortens the list while enough items match. A narrow filter
+    makes that scan long: `exact=True` ranks the filter's few items exactly instead.
     """
+    if exact:
+        return exact_nearest_items(
+            space,
+            query,
+            k=k,
+            exclude_item_ids=exclude_item_ids,
+            only_available=only_available,
+            item_filter=item_filter,
+        )
     sql, params = _filtered_query(
         space,
         query,

@@ -33,6 +33,20 @@ from recommender.services.profiles import UserProfile, user_profile
 from tenants.models import Tenant
 
 ITEM_TO_ITEM_SOURCES = ("cooccurrence", "ease")
+# A filter passed by at most this many items is served by exact search over them: an HNSW
+# iterative scan would read far more of the index to find k of them (benchmarks/serving_latency).
+EXACT_FILTER_MAX = 5_000
+
+
+def narrow_filter(tenant: Tenant, item_filter: ItemFilter) -> bool:
+    if item_filter.is_empty:
+        return False
+    count = candidate_store.filtered_count(
+        tenant_id=tenant.pk, item_filter=item_filter, cap=EXACT_FILTER_MAX
+    )
+    return count <= EXACT_FILTER_MAX
+
+
 RANKING_SOURCES = ("popular", "trending")
 
 
@@ -294,6 +308,7 @@ def user_candidates(
     exclude = sorted(history.excluded)
     excluded = history.excluded
     found = Candidates()
+    exact = narrow_filter(serving.tenant, item_filter)
     gatherers: dict[str, Callable[[], None]] = {}
 
     def content() -> None:
@@ -318,6 +333,7 @@ def user_candidates(
                     k=pool,
                     exclude_item_ids=exclude,
                     item_filter=item_filter,
+                    exact=exact,
                 )
             ),
         )
@@ -341,6 +357,7 @@ def user_candidates(
                     k=pool,
                     exclude_item_ids=exclude,
                     item_filter=item_filter,
+                    exact=exact,
                 )
             ),
         )
@@ -398,6 +415,7 @@ def item_candidates(
                     k=pool,
                     exclude_item_ids=exclude,
                     item_filter=item_filter,
+                    exact=narrow_filter(serving.tenant, item_filter),
                 )
             ),
         )

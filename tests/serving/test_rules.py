@@ -253,3 +253,12 @@ def test_feedback_with_a_recommendation_id_is_attributed(planted: Planted, api: 
     assert feedback["attributed"] == 2
     assert feedback["on_served_items"] == 1
     assert feedback["by_type"] == {"click": 1, "view": 1}
+
+
+def test_a_narrow_filter_is_answered_by_exact_search(planted: Planted) -> None:
+    """A filter few items pass skips the index for an exact ranking of those items."""
+    from recommender.services.candidates import EXACT_FILTER_MAX, narrow_filter
+
+    assert len(planted.item_group) <= EXACT_FILTER_MAX
+    assert narrow_filter(planted.tenant, parse_filter([("category", "group-2")]))
+    assert not narrow_filter(planted.tenant, parse_filter([]))
