@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from recommender import vectorstore
 from recommender.engine.filters import parse_filter
 from recommender.models import EndUser, Interaction, Item
+from recommender.services.candidates import EXACT_FILTER_MAX, narrow_filter
 from recommender.services.spaces import active_space
 from tests.api.support import assert_error
 from tests.serving.conftest import Planted, configure
@@ -257,8 +258,6 @@ def test_feedback_with_a_recommendation_id_is_attributed(planted: Planted, api: 
 
 def test_a_narrow_filter_is_answered_by_exact_search(planted: Planted) -> None:
     """A filter few items pass skips the index for an exact ranking of those items."""
-    from recommender.services.candidates import EXACT_FILTER_MAX, narrow_filter
-
     assert len(planted.item_group) <= EXACT_FILTER_MAX
     assert narrow_filter(planted.tenant, parse_filter([("category", "group-2")]))
     assert not narrow_filter(planted.tenant, parse_filter([]))
