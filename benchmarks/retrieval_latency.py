@@ -306,7 +306,8 @@ def run_requests(
             if response.status != 200:
                 failures.append(f"{method} {path}: {response.status} {payload[:200]!r}")
                 continue
-            answers[i] = [entry["id"] for entry in json.loads(payload)["items"]]
+            # A list answers its item ids; a single row (a baseline's GET) answers none.
+            answers[i] = [entry["id"] for entry in json.loads(payload).get("items", [])]
         conn.close()
 
     threads = [

@@ -112,7 +112,7 @@ def serve(
     user_ids = [f"user-{rng.randrange(users):06d}" for _ in range(requests)]
     item_ids_ = [f"sku-{rng.randrange(items):06d}" for _ in range(requests)]
     categories = ["running", "kitchen", "camping", "books", "shoes"]
-    suites = {
+    suites: dict[str, list[tuple[str, str, bytes | None]]] = {
         "baseline: GET /items/{id}": [("GET", f"/api/v1/items/{i}", None) for i in item_ids_],
         "recommendations": [
             ("GET", f"/api/v1/users/{u}/recommendations?count=10", None) for u in user_ids
@@ -143,8 +143,8 @@ def serve(
         ]
         run_requests(port, headers, warm, 2)
         for name, batch in suites.items():
-            single, _, wall, failures = _run(port, headers, batch, 1)
-            many, _, many_wall, many_failures = _run(port, headers, batch, clients)
+            single, _, wall, failures = run_requests(port, headers, batch, 1)
+            many, _, many_wall, many_failures = run_requests(port, headers, batch, clients)
             results[name] = {
                 "one_client": latency_stats(single, wall),
                 f"{clients}_clients": latency_stats(many, many_wall),
@@ -159,45 +159,6 @@ def serve(
         server.terminate()
         server.wait(timeout=30)
     return results
-
-
-def _run(port: int, headers: dict[str, str], batch: list[Any], clients: int) -> Any:
-    if "/items/" in batch[0][1] and "/similar" not in batch[0][1]:
-        # GET /items/{id} answers one object, not a list: count it as answered.
-        return _run_plain(port, headers, batch, clients)
-    return run_requests(port, headers, batch, clients)
-
-
-def _run_plain(port: int, headers: dict[str, str], batch: list[Any], clients: int) -> Any:
-    import http.client
-    import threading
-
-    latencies = [0.0] * len(batch)
-    failures: list[str] = []
-
-    def client(indexes: range) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        for i in indexes:
-            method, path, body = batch[i]
-            started = time.perf_counter()
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            payload = response.read()
-            latencies[i] = time.perf_counter() - started
-            if response.status != 200:
-                failures.append(f"{path}: {response.status} {payload[:120]!r}")
-        conn.close()
-
-    threads = [
-        threading.Thread(target=client, args=(range(c, len(batch), clients),))
-        for c in range(clients)
-    ]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return latencies, None, time.perf_counter() - started, failures
 
 
 def main() -> None:
