@@ -47,16 +47,18 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # A source is enabled when its weight is above 0. popular and trending are trained whatever
     # their weight: /popular, /trending and the cold-user fallback need them.
     "sources": {
-        "content": {"weight": 1.0},
+        # Defaults chosen on the demo shop's offline evaluation (README): co-occurrence leads, the
+        # text and ALS sources add coverage and serve what co-occurrence cannot reach.
+        "content": {"weight": 0.5},
         "als": {
-            "weight": 1.0,
+            "weight": 0.5,
             "factors": 64,
             "iterations": 15,
             "regularization": 0.05,
             "alpha": 2.0,
         },
         "ease": {"weight": 0.0, "l2": 250.0, "max_items": 20_000},
-        "cooccurrence": {"weight": 0.5},
+        "cooccurrence": {"weight": 1.0},
         "popular": {"weight": 0.1, "half_life_days": 7.0},
         "trending": {"weight": 0.0, "window_days": 7.0},
         "newest": {"weight": 0.0},

@@ -13,6 +13,7 @@ import numpy.typing as npt
 import pytest
 from rest_framework.test import APIClient
 
+from recommender.engine.config_schema import validate_config
 from recommender.services.config import active_config, config_save
 from recommender.services.encoders import encoder_for, encoder_settings
 from recommender.services.encoding import encode_tenant
@@ -98,12 +99,13 @@ def test_similar_items_are_the_nearest_available_others(encoded: Encoded, item_i
     assert not set(ids(items)) & UNAVAILABLE
     others = [i for i in AVAILABLE if i != item_id]
     assert ids(items) == ranked(vectors, vectors[item_id], others)[:3]
-    # Scores are fused: each source's score over its best candidate's, times its weight (1 for
-    # content by default); content alone serves here, so the top item scores 1.
+    # Scores are fused: each source's score over its best candidate's, times its weight;
+    # content alone serves here, so the top item scores the content weight.
+    weight = validate_config({})["sources"]["content"]["weight"]
     top_similarity = float(vectors[items[0]["id"]] @ vectors[item_id])
     for entry in items:
         assert entry["score"] == pytest.approx(
-            float(vectors[entry["id"]] @ vectors[item_id]) / top_similarity, abs=1e-4
+            weight * float(vectors[entry["id"]] @ vectors[item_id]) / top_similarity, abs=1e-4
         )
 
 
