@@ -4,7 +4,12 @@ from typing import Any
 
 import pytest
 
-from recommender.engine.config_schema import SOURCE_NAMES, ConfigError, validate_config
+from recommender.engine.config_schema import (
+    DEFAULT_CONFIG,
+    SOURCE_NAMES,
+    ConfigError,
+    validate_config,
+)
 
 
 def _errors(raw: dict[str, Any]) -> dict[str, str]:
@@ -24,7 +29,7 @@ def test_defaults_enable_content_als_cooccurrence_and_popular() -> None:
 def test_partial_source_settings_keep_the_other_defaults() -> None:
     config = validate_config({"sources": {"ease": {"weight": 2.0}}})
     assert config["sources"]["ease"] == {"weight": 2.0, "l2": 250.0, "max_items": 20_000}
-    assert config["sources"]["als"]["weight"] == 1.0
+    assert config["sources"]["als"] == DEFAULT_CONFIG["sources"]["als"]
 
 
 def test_bad_source_settings_are_named() -> None:
