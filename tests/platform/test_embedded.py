@@ -66,3 +66,29 @@ def test_redis_starts_is_reused_and_survives_a_crash(data_dir: Path) -> None:
     restarted = redis.Redis(unix_socket_path=socket_path)
     assert int(restarted.info()["process_id"]) != pid
     assert restarted.ping()
+
+
+def test_postgres_starts_with_our_tuning_and_the_override(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECSYS_PG_SHARED_BUFFERS_MB", "160")
+    host = embedded.ensure_postgres(data_dir, "probe")
+    with psycopg.connect(host=str(host), user="postgres", dbname="probe") as conn:
+        assert conn.execute("SHOW shared_buffers").fetchone() == ("160MB",)
+    # Started again, the include is not repeated.
+    embedded.ensure_postgres(data_dir, "probe")
+    conf = (data_dir / "postgres" / "postgresql.conf").read_text()
+    assert conf.count(embedded.TUNING_FILE) == 1
+
+
+def test_shared_buffers_are_a_quarter_of_memory_within_bounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("RECSYS_PG_SHARED_BUFFERS_MB", raising=False)
+    memory_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    expected = min(
+        embedded.SHARED_BUFFERS_MAX_MB, max(embedded.SHARED_BUFFERS_MIN_MB, memory_mb // 4)
+    )
+    assert embedded.shared_buffers_mb() == expected
+    monkeypatch.setenv("RECSYS_PG_SHARED_BUFFERS_MB", "8")
+    assert embedded.shared_buffers_mb() == embedded.SHARED_BUFFERS_MIN_MB
