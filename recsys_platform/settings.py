@@ -74,8 +74,15 @@ TEMPLATES = [
 
 # --- Database: DATABASE_URL, or the embedded PostgreSQL 18 + pgvector in the data folder.
 DATABASE_URL = env_str("DATABASE_URL")
+# Connections live for 10 minutes, checked before reuse: a web worker holds one per serving
+# thread, and reconnecting every minute showed as a p99 spike (benchmarks/serving_latency.py).
+CONN_MAX_AGE_S = env_int("RECSYS_DB_CONN_MAX_AGE", 600)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=CONN_MAX_AGE_S, conn_health_checks=True
+        )
+    }
 else:
     # Tests point worker subprocesses at the test database through this.
     _EMBEDDED_DB_NAME = env_str("RECSYS_EMBEDDED_DB_NAME", "recsys")
@@ -86,15 +93,30 @@ else:
             "USER": "postgres",
             "PASSWORD": "",
             "HOST": str(embedded.ensure_postgres(RECSYS_DATA_DIR, _EMBEDDED_DB_NAME)),
-            "CONN_MAX_AGE": 60,
+            "CONN_MAX_AGE": CONN_MAX_AGE_S,
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 DATABASES["default"].setdefault("OPTIONS", {})
+# Parameters travel separately from the SQL (binary for vectors and arrays) instead of being
+# quoted into it by psycopg in Python: 1.5-2 ms less per recommendation, which sends a query
+# vector, id lists and arrays (benchmarks/profile_serving.py).
+DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
 # pgvector search settings for every session, set at connection start so that no request pays
 # round trips for them (and a rolled-back transaction cannot undo them): iterative index scans
 # keep a filtered nearest-neighbour query going until enough rows pass; queries asking for more
 # than ef_search/2 rows raise ef_search with SET LOCAL (recommender.vectorstore).
-_PGVECTOR_OPTIONS = "-c hnsw.iterative_scan=relaxed_order -c hnsw.ef_search=100"
+# jit off: an HNSW plan's estimated cost reaches JIT's threshold, and compiling takes longer than
+# these millisecond queries run.
+# max_scan_tuples bounds a filtered scan whose filter the query's neighbourhood rarely passes
+# (a user of books asking for kitchenware): it returns the nearest passing items it found by then,
+# and the other sources and the newest items fill the list (recommender.services.serving).
+# pgvector's 20,000 made such requests 139 ms in process at 100,000 items; 4,000 makes them 67.
+HNSW_MAX_SCAN_TUPLES = env_int("RECSYS_HNSW_MAX_SCAN_TUPLES", 4_000)
+_PGVECTOR_OPTIONS = (
+    "-c hnsw.iterative_scan=relaxed_order -c hnsw.ef_search=100 -c jit=off"
+    f" -c hnsw.max_scan_tuples={HNSW_MAX_SCAN_TUPLES}"
+)
 DATABASES["default"]["OPTIONS"]["options"] = " ".join(
     part for part in (DATABASES["default"]["OPTIONS"].get("options"), _PGVECTOR_OPTIONS) if part
 )
