@@ -6,9 +6,18 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from recommender.services import side_by_side
 from tenants.models import ALL_SCOPES, Tenant
 from tenants.scoping import tenant_scope
 from tenants.services import api_key_create
+
+
+@pytest.fixture(scope="session", autouse=True)
+def side_by_side_connections_closed(django_db_setup: Any) -> Iterator[None]:
+    """Serving's reader threads keep connections to the test database; close them before it is
+    dropped."""
+    yield
+    side_by_side.shutdown()
 
 
 @pytest.fixture
