@@ -160,6 +160,17 @@ def ranked_items(
     return [(int(item_id), float(score)) for item_id, score in rows]
 
 
+def ranking_top(*, version_id: int, ranking: str, k: int) -> list[tuple[int, float]]:
+    """A ranking's first k rows, whatever the items' state (callers check availability)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT item_id, score FROM recommender_itemranking"
+            " WHERE version_id = %s AND ranking = %s ORDER BY score DESC, item_id LIMIT %s",
+            [version_id, ranking, k],
+        )
+        return [(int(item_id), float(score)) for item_id, score in cursor.fetchall()]
+
+
 def newest_items(
     *,
     tenant_id: int,
@@ -214,6 +225,37 @@ def servable_items(
             )
             for row in cursor.fetchall()
         }
+
+
+def log_served_list(
+    *,
+    tenant_id: int,
+    recommendation_id: str,
+    endpoint: str,
+    user_id: int | None,
+    item_ids: Sequence[int],
+    version_id: int | None,
+    config_version: int | None,
+) -> None:
+    """Record a served list in one round trip. Its commit does not wait for the WAL flush
+    (synchronous_commit off for this statement's transaction only): a crash may lose the last
+    moment's lists, never a tenant's data, and a request spares an fsync."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO recommender_servedlist (tenant_id, recommendation_id, endpoint, user_id,"
+            " item_ids, model_version_id, config_version, created_at)"
+            " SELECT %s, %s, %s, %s, %s::bigint[], %s, %s, now()"
+            " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS setting",
+            [
+                tenant_id,
+                recommendation_id,
+                endpoint,
+                user_id,
+                list(item_ids),
+                version_id,
+                config_version,
+            ],
+        )
 
 
 def serving_state(tenant_id: int) -> tuple[int | None, int | None, int | None, int | None]:

@@ -6,6 +6,7 @@ one neighbour row per history item (co-occurrence, EASE), a ranking walked from 
 (popular, trending), the creation-time index (newest). Nothing here reads the whole catalog.
 """
 
+import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -30,21 +31,42 @@ from recommender.models import (
 )
 from recommender.services.config import active_config, with_defaults
 from recommender.services.profiles import UserProfile, user_profile
+from recommender.services.side_by_side import run_side_by_side
 from tenants.models import Tenant
 
 ITEM_TO_ITEM_SOURCES = ("cooccurrence", "ease")
-# A filter passed by at most this many items is served by exact search over them: an HNSW
-# iterative scan would read far more of the index to find k of them (benchmarks/serving_latency).
-EXACT_FILTER_MAX = 5_000
+# A filter passed by at most this many items is served by exact search over them. Above it, an
+# HNSW iterative scan reading its hnsw.max_scan_tuples (4,000) expects to meet twice a 40-item
+# pool of passing items in a 100,000-item catalog; below it, it may find too few. Exact search
+# over 1,700 items took 30 ms at 100,000 items, so it is kept for the few (benchmarks/).
+EXACT_FILTER_MAX = 2_000
+
+
+# Whether a filter is narrow, per process for a few minutes: counting its items takes tens of
+# milliseconds at 100,000 items, and the answer only picks the faster of two correct searches.
+FILTER_SIZE_TTL_S = 300.0
+FILTER_SIZES_KEPT = 4_096
+_FILTER_SIZES: OrderedDict[tuple[int, ItemFilter], tuple[float, bool]] = OrderedDict()
 
 
 def narrow_filter(tenant: Tenant, item_filter: ItemFilter) -> bool:
+    """True when at most EXACT_FILTER_MAX servable items pass the filter."""
     if item_filter.is_empty:
         return False
+    key = (tenant.pk, item_filter)
+    now = time.monotonic()
+    known = _FILTER_SIZES.get(key)
+    if known is not None and now - known[0] < FILTER_SIZE_TTL_S:
+        return known[1]
     count = candidate_store.filtered_count(
         tenant_id=tenant.pk, item_filter=item_filter, cap=EXACT_FILTER_MAX
     )
-    return count <= EXACT_FILTER_MAX
+    narrow = count <= EXACT_FILTER_MAX
+    _FILTER_SIZES[key] = (now, narrow)
+    _FILTER_SIZES.move_to_end(key)
+    while len(_FILTER_SIZES) > FILTER_SIZES_KEPT:
+        _FILTER_SIZES.popitem(last=False)
+    return narrow
 
 
 RANKING_SOURCES = ("popular", "trending")
@@ -139,26 +161,26 @@ def user_history(
     *, user: EndUser, config: dict[str, Any], exclude_types: tuple[str, ...] | None
 ) -> History:
     types = config["interactions"]["types"]
+    # One round trip: the recent events, then (item id, NULL, NULL) rows of the items to exclude.
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT item_id, type, EXTRACT(EPOCH FROM (%s - timestamp)) / 86400.0"
-            " FROM recommender_interaction WHERE user_id = %s"
-            " ORDER BY timestamp DESC LIMIT %s",
-            [timezone.now(), user.pk, config["profile"]["max_events"]],
+            "(SELECT item_id, type, EXTRACT(EPOCH FROM (%(now)s - timestamp)) / 86400.0"
+            " FROM recommender_interaction WHERE user_id = %(user)s"
+            " ORDER BY timestamp DESC LIMIT %(recent)s)"
+            " UNION ALL (SELECT DISTINCT item_id, NULL::varchar, NULL::numeric"
+            " FROM recommender_interaction"
+            " WHERE user_id = %(user)s AND (%(all_types)s OR type = ANY(%(types)s::varchar[])))",
+            {
+                "now": timezone.now(),
+                "user": user.pk,
+                "recent": config["profile"]["max_events"],
+                "all_types": exclude_types is None,
+                "types": list(exclude_types or ()),
+            },
         )
-        events = [(int(i), str(t), float(a)) for i, t, a in cursor.fetchall() if t in types]
-        if exclude_types is None:
-            cursor.execute(
-                "SELECT DISTINCT item_id FROM recommender_interaction WHERE user_id = %s",
-                [user.pk],
-            )
-        else:
-            cursor.execute(
-                "SELECT DISTINCT item_id FROM recommender_interaction"
-                " WHERE user_id = %s AND type = ANY(%s)",
-                [user.pk, list(exclude_types)],
-            )
-        excluded = {int(row[0]) for row in cursor.fetchall()}
+        rows = cursor.fetchall()
+    events = [(int(i), str(t), float(a)) for i, t, a in rows if t is not None and t in types]
+    excluded = {int(i) for i, t, _ in rows if t is None}
     weights = decayed_weights(
         [float(types[kind]) for _, kind, _ in events],
         [age for _, _, age in events],
@@ -243,11 +265,43 @@ def _neighbours(hits: list[vectorstore.Neighbour]) -> list[tuple[int, float]]:
     return [(n.item_id, n.similarity) for n in hits]
 
 
+# The unfiltered top of each version's rankings, per process: a version's rankings never
+# change, and most requests ask for the same top. Availability is left to the hydrate step.
+RANKING_TOP_CACHED = 1_000
+_RANKING_TOPS: OrderedDict[tuple[int, str], list[tuple[int, float]]] = OrderedDict()
+RANKING_TOPS_KEPT = 64
+
+
+def _ranking_top(version_id: int, ranking: str) -> list[tuple[int, float]]:
+    key = (version_id, ranking)
+    top = _RANKING_TOPS.get(key)
+    if top is None:
+        top = candidate_store.ranking_top(
+            version_id=version_id, ranking=ranking, k=RANKING_TOP_CACHED
+        )
+        _RANKING_TOPS[key] = top
+        while len(_RANKING_TOPS) > RANKING_TOPS_KEPT:
+            _RANKING_TOPS.popitem(last=False)
+    return top
+
+
 def _ranking(
-    serving: Serving, ranking: str, k: int, exclude: Sequence[int], item_filter: ItemFilter
+    serving: Serving,
+    ranking: str,
+    k: int,
+    exclude: Sequence[int],
+    item_filter: ItemFilter,
+    *,
+    from_cache: bool = False,
 ) -> list[tuple[int, float]]:
     if serving.trained(ranking):
         assert serving.version is not None
+        if from_cache and item_filter.is_empty:
+            top = _ranking_top(serving.version.pk, ranking)
+            excluded = set(exclude)
+            picked = [pair for pair in top if pair[0] not in excluded][:k]
+            if len(picked) == k or len(top) < RANKING_TOP_CACHED:
+                return picked
         return candidate_store.ranked_items(
             version_id=serving.version.pk,
             ranking=ranking,
@@ -288,11 +342,19 @@ def newest(
 
 
 def ranking_candidates(
-    serving: Serving, ranking: str, k: int, exclude: Sequence[int], item_filter: ItemFilter
+    serving: Serving,
+    ranking: str,
+    k: int,
+    exclude: Sequence[int],
+    item_filter: ItemFilter,
+    *,
+    from_cache: bool = False,
 ) -> list[tuple[int, float]]:
+    """A ranking's top k servable items; `from_cache` may also return unavailable ones (for a
+    candidate pool that is hydrated under the rules afterwards)."""
     if ranking == "newest":
         return newest(serving, k, exclude, item_filter)
-    return _ranking(serving, ranking, k, exclude, item_filter)
+    return _ranking(serving, ranking, k, exclude, item_filter, from_cache=from_cache)
 
 
 def user_candidates(
@@ -309,7 +371,6 @@ def user_candidates(
     excluded = history.excluded
     found = Candidates()
     exact = narrow_filter(serving.tenant, item_filter)
-    gatherers: dict[str, Callable[[], None]] = {}
 
     def content() -> None:
         if serving.content_space is None:
@@ -376,7 +437,8 @@ def user_candidates(
 
     def ranked(source: str) -> Callable[[], None]:
         return lambda: found.add(
-            source, ranking_candidates(serving, source, pool, exclude, item_filter)
+            source,
+            ranking_candidates(serving, source, pool, exclude, item_filter, from_cache=True),
         )
 
     gatherers = {
@@ -388,8 +450,7 @@ def user_candidates(
         "trending": ranked("trending"),
         "newest": ranked("newest"),
     }
-    for source in sources:
-        gatherers[source]()
+    run_side_by_side([gatherers[source] for source in sources])
     return found
 
 
@@ -405,29 +466,45 @@ def item_candidates(
     """Items like one item: content neighbours and the item-to-item lists."""
     found = Candidates()
     exclude = [item_id]
+    exact = narrow_filter(serving.tenant, item_filter)
+    tasks: list[Callable[[], None]] = []
     if "content" in sources and serving.content_space is not None and item_vector is not None:
-        found.add(
-            "content",
-            _neighbours(
-                vectorstore.nearest_items(
-                    serving.content_space,
-                    item_vector,
-                    k=pool,
-                    exclude_item_ids=exclude,
-                    item_filter=item_filter,
-                    exact=narrow_filter(serving.tenant, item_filter),
-                )
-            ),
-        )
-    for source in ITEM_TO_ITEM_SOURCES:
-        if source not in sources or not serving.trained(source):
-            continue
-        top, _ = _item_to_item(serving, source, {item_id: 1.0}, pool * 3, set(exclude))
-        servable = candidate_store.servable_items(
-            tenant_id=serving.tenant.pk,
-            item_ids=[item for item, _ in top],
-            exclude_item_ids=exclude,
-            item_filter=item_filter,
-        )
-        found.add(source, [(i, s) for i, s in top if i in servable][:pool])
+        space = serving.content_space
+
+        def content() -> None:
+            found.add(
+                "content",
+                _neighbours(
+                    vectorstore.nearest_items(
+                        space,
+                        item_vector,
+                        k=pool,
+                        exclude_item_ids=exclude,
+                        item_filter=item_filter,
+                        exact=exact,
+                    )
+                ),
+            )
+
+        tasks.append(content)
+
+    def item_to_item(source: str) -> Callable[[], None]:
+        def gather() -> None:
+            top, _ = _item_to_item(serving, source, {item_id: 1.0}, pool * 3, set(exclude))
+            servable = candidate_store.servable_items(
+                tenant_id=serving.tenant.pk,
+                item_ids=[item for item, _ in top],
+                exclude_item_ids=exclude,
+                item_filter=item_filter,
+            )
+            found.add(source, [(i, s) for i, s in top if i in servable][:pool])
+
+        return gather
+
+    tasks += [
+        item_to_item(source)
+        for source in ITEM_TO_ITEM_SOURCES
+        if source in sources and serving.trained(source)
+    ]
+    run_side_by_side(tasks)
     return found

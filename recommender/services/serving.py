@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.db import connection, transaction
 
 from recommender import candidate_store, vectorstore
 from recommender.engine.config_schema import SOURCE_NAMES
 from recommender.engine.diversity import cap_per_category, mmr
 from recommender.engine.fusion import Fused, fuse
-from recommender.models import EndUser, ServedList
+from recommender.models import EndUser
 from recommender.selectors import access_item_by_external_id, access_user_by_external_id
 from recommender.services import explanations
 from recommender.services.candidates import (
@@ -57,7 +56,12 @@ def serving_context(tenant: Tenant, config: dict[str, Any] | None = None) -> Ser
 class Ranked:
     item: int
     score: float
-    shares: dict[str, float]
+    fused: Fused
+
+    @property
+    def shares(self) -> dict[str, float]:
+        # Computed for the served items only: a pool holds hundreds of candidates.
+        return self.fused.shares()
 
 
 def _enabled(serving: Serving) -> list[str]:
@@ -70,12 +74,14 @@ def _boosted(fused: list[Fused], rules: Rules, items: Mapping[int, Any]) -> list
         item = items.get(entry.item)
         if item is None:
             continue
-        factor = math.prod(
-            boost.factor
-            for boost in rules.boosts
-            if boost.when.matches(item.categories, item.attributes)
-        )
-        ranked.append(Ranked(entry.item, entry.score * factor, entry.shares()))
+        factor = 1.0
+        if rules.boosts:
+            factor = math.prod(
+                boost.factor
+                for boost in rules.boosts
+                if boost.when.matches(item.categories, item.attributes)
+            )
+        ranked.append(Ranked(entry.item, entry.score * factor, entry))
     ranked.sort(key=lambda r: (-r.score, r.item))
     return ranked
 
@@ -104,6 +110,33 @@ def _diversify(
     return ranked[:count]
 
 
+# Without boosts, caps or diversity the list is the fused order among servable items: reading
+# the first few times `count` candidates usually suffices (more windows follow when it does not).
+HYDRATE_WINDOW_PER_ITEM = 3
+
+
+def _servable(
+    serving: Serving, fused: list[Fused], rules: Rules, count: int, exclude: Sequence[int]
+) -> dict[int, Any]:
+    """The servable items among the fused candidates: all of them when a rule may reorder the
+    list, else window by window from the top until `count` are found."""
+    reorders = bool(rules.boosts) or rules.max_per_category > 0 or rules.mmr_lambda < 1.0
+    window = len(fused) if reorders else max(HYDRATE_WINDOW_PER_ITEM * count, MIN_POOL)
+    items: dict[int, Any] = {}
+    for start in range(0, len(fused), window):
+        items.update(
+            candidate_store.servable_items(
+                tenant_id=serving.tenant.pk,
+                item_ids=[f.item for f in fused[start : start + window]],
+                exclude_item_ids=exclude,
+                item_filter=rules.item_filter,
+            )
+        )
+        if len(items) >= count:
+            break
+    return items
+
+
 def _finish(
     *,
     serving: Serving,
@@ -120,12 +153,7 @@ def _finish(
         method=serving.config["fusion"]["method"],
         rrf_k=int(serving.config["fusion"]["rrf_k"]),
     )
-    items = candidate_store.servable_items(
-        tenant_id=serving.tenant.pk,
-        item_ids=[f.item for f in fused],
-        exclude_item_ids=exclude,
-        item_filter=rules.item_filter,
-    )
+    items = _servable(serving, fused, rules, count, exclude)
     ranked = _diversify(serving, _boosted(fused, rules, items), rules, items, count)
     if fill and len(ranked) < count:
         # Sources ran dry under the filters: newest items that pass them fill the list, so a
@@ -140,10 +168,9 @@ def _finish(
             )
         )
         floor = min((r.score for r in ranked), default=1.0)
-        ranked += [
-            Ranked(item_id, floor * 0.5 ** (n + 1), {"newest": 1.0})
-            for n, (item_id, _) in enumerate(padding)
-        ]
+        for n, (item_id, _) in enumerate(padding):
+            score = floor * 0.5 ** (n + 1)
+            ranked.append(Ranked(item_id, score, Fused(item_id, score, {"newest": 1.0})))
     return ranked, items
 
 
@@ -154,20 +181,15 @@ def _log_served(
     ranked: list[Ranked],
     recommendation_id: str,
 ) -> None:
-    with transaction.atomic():
-        # The log of a served list need not wait for its WAL flush (an fsync per request): a
-        # crash may lose the last moment's lists, never a tenant's data.
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
-        ServedList.objects.for_tenant(serving.tenant).create(
-            tenant=serving.tenant,
-            recommendation_id=recommendation_id,
-            endpoint=endpoint,
-            user=user,
-            item_ids=[r.item for r in ranked],
-            model_version=serving.version,
-            config_version=serving.config_version,
-        )
+    candidate_store.log_served_list(
+        tenant_id=serving.tenant.pk,
+        recommendation_id=recommendation_id,
+        endpoint=endpoint,
+        user_id=user.pk if user is not None else None,
+        item_ids=[r.item for r in ranked],
+        version_id=serving.version.pk if serving.version else None,
+        config_version=serving.config_version,
+    )
 
 
 def _log_and_render(

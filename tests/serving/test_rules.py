@@ -261,3 +261,43 @@ def test_a_narrow_filter_is_answered_by_exact_search(planted: Planted) -> None:
     assert len(planted.item_group) <= EXACT_FILTER_MAX
     assert narrow_filter(planted.tenant, parse_filter([("category", "group-2")]))
     assert not narrow_filter(planted.tenant, parse_filter([]))
+
+
+def test_a_filters_size_is_counted_once_per_process(planted: Planted) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    item_filter = parse_filter([("category", "group-3"), ("attr.price", "..40")])
+    with CaptureQueriesContext(connection) as first:
+        narrow = narrow_filter(planted.tenant, item_filter)
+    with CaptureQueriesContext(connection) as again:
+        assert narrow_filter(planted.tenant, item_filter) == narrow
+    assert len(first) == 1
+    assert len(again) == 0
+
+
+def test_popular_candidates_skip_items_made_unavailable_after_training(
+    planted: Planted, api: APIClient
+) -> None:
+    configure(
+        planted.tenant,
+        sources={"content": {"weight": 0}, "als": {"weight": 0}, "cooccurrence": {"weight": 0}},
+    )
+    top = ids(recs(api, count=10))
+    Item.objects.for_tenant(planted.tenant).filter(external_id__in=top).update(available=False)
+    after = ids(recs(api, count=10))
+    assert len(after) == 10
+    assert not set(after) & set(top)
+
+
+def test_every_session_gets_the_serving_settings() -> None:
+    from django.conf import settings
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('jit'), current_setting('hnsw.max_scan_tuples'),"
+            " current_setting('hnsw.iterative_scan')"
+        )
+        row = cursor.fetchone()
+    assert row == ("off", str(settings.HNSW_MAX_SCAN_TUPLES), "relaxed_order")
