@@ -106,7 +106,14 @@ def train(bench: Any, *, reuse_version: bool = False) -> dict[str, Any]:
 
 
 def serve(
-    bench: Any, users: int, items: int, requests: int, clients: int, workers: int, seed: int
+    bench: Any,
+    users: int,
+    items: int,
+    requests: int,
+    clients: int,
+    workers: int,
+    seed: int,
+    only: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     rng = random.Random(seed)
     user_ids = [f"user-{rng.randrange(users):06d}" for _ in range(requests)]
@@ -132,6 +139,8 @@ def serve(
         ],
         "similar items": [("GET", f"/api/v1/items/{i}/similar?count=10", None) for i in item_ids_],
     }
+    if only:
+        suites = {name: batch for name, batch in suites.items() if name.startswith(only)}
     headers = {"Authorization": f"Bearer {bench.api_key}", "Accept": "application/json"}
     port = free_port()
     os.environ.setdefault("RECSYS_TORCH_THREADS", "1")  # as scripts/up.sh runs the web
@@ -174,6 +183,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
     parser.add_argument("--eval-users", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--suites",
+        default="",
+        help="comma-separated prefixes of suites to run (default: all), e.g. baseline,similar",
+    )
     parser.add_argument("--reuse", action="store_true", help="keep data already loaded")
     parser.add_argument(
         "--skip-training",
@@ -210,7 +224,14 @@ def main() -> None:
     training = train(bench, reuse_version=args.skip_training)
     log(f"trained {training['version']} in {training['wall_s']} s: {training['fit_seconds']}")
     serving = serve(
-        bench, args.users, args.items, args.requests, args.clients, args.workers, args.seed
+        bench,
+        args.users,
+        args.items,
+        args.requests,
+        args.clients,
+        args.workers,
+        args.seed,
+        tuple(name.strip() for name in args.suites.split(",") if name.strip()),
     )
     run = {
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

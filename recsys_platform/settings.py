@@ -74,15 +74,13 @@ TEMPLATES = [
 
 # --- Database: DATABASE_URL, or the embedded PostgreSQL 18 + pgvector in the data folder.
 DATABASE_URL = env_str("DATABASE_URL")
-# Connections live for 10 minutes, checked before reuse: a web worker holds one per serving
-# thread, and reconnecting every minute showed as a p99 spike (benchmarks/serving_latency.py).
+# Connections live for 10 minutes: a web worker holds one per serving thread, and reconnecting
+# every minute showed as a p99 spike (benchmarks/serving_latency.py). No health checks: they
+# cost a round trip per connection per request; a connection that failed is replaced at the
+# next request anyway.
 CONN_MAX_AGE_S = env_int("RECSYS_DB_CONN_MAX_AGE", 600)
 if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=CONN_MAX_AGE_S, conn_health_checks=True
-        )
-    }
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=CONN_MAX_AGE_S)}
 else:
     # Tests point worker subprocesses at the test database through this.
     _EMBEDDED_DB_NAME = env_str("RECSYS_EMBEDDED_DB_NAME", "recsys")
@@ -94,7 +92,6 @@ else:
             "PASSWORD": "",
             "HOST": str(embedded.ensure_postgres(RECSYS_DATA_DIR, _EMBEDDED_DB_NAME)),
             "CONN_MAX_AGE": CONN_MAX_AGE_S,
-            "CONN_HEALTH_CHECKS": True,
         }
     }
 DATABASES["default"].setdefault("OPTIONS", {})
