@@ -54,8 +54,10 @@ DEFAULT_CONFIG: dict[str, Any] = {
             "weight": 0.5,
             "factors": 64,
             "iterations": 15,
-            "regularization": 0.05,
-            "alpha": 2.0,
+            # Hu, Koren & Volinsky's alpha of 40; with regularization 1 it lifted ALS NDCG@10 from
+            # 0.027 to 0.037 at 100,000 items and from 0.054 to 0.057 on the demo shop.
+            "regularization": 1.0,
+            "alpha": 40.0,
         },
         "ease": {"weight": 0.0, "l2": 250.0, "max_items": 20_000},
         "cooccurrence": {"weight": 1.0},
