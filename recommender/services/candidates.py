@@ -6,8 +6,7 @@ one neighbour row per history item (co-occurrence, EASE), a ranking walked from 
 (popular, trending), the creation-time index (newest). Nothing here reads the whole catalog.
 """
 
-import time
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -30,6 +29,7 @@ from recommender.models import (
     RecommenderConfig,
 )
 from recommender.services.config import active_config, with_defaults
+from recommender.services.process_cache import ProcessCache
 from recommender.services.profiles import UserProfile, user_profile
 from recommender.services.side_by_side import run_side_by_side
 from tenants.models import Tenant
@@ -45,28 +45,21 @@ EXACT_FILTER_MAX = 2_000
 # Whether a filter is narrow, per process for a few minutes: counting its items takes tens of
 # milliseconds at 100,000 items, and the answer only picks the faster of two correct searches.
 FILTER_SIZE_TTL_S = 300.0
-FILTER_SIZES_KEPT = 4_096
-_FILTER_SIZES: OrderedDict[tuple[int, ItemFilter], tuple[float, bool]] = OrderedDict()
+_narrow_filters: ProcessCache[bool] = ProcessCache(max_entries=4_096, ttl_s=FILTER_SIZE_TTL_S)
 
 
 def narrow_filter(tenant: Tenant, item_filter: ItemFilter) -> bool:
     """True when at most EXACT_FILTER_MAX servable items pass the filter."""
     if item_filter.is_empty:
         return False
-    key = (tenant.pk, item_filter)
-    now = time.monotonic()
-    known = _FILTER_SIZES.get(key)
-    if known is not None and now - known[0] < FILTER_SIZE_TTL_S:
-        return known[1]
-    count = candidate_store.filtered_count(
-        tenant_id=tenant.pk, item_filter=item_filter, cap=EXACT_FILTER_MAX
-    )
-    narrow = count <= EXACT_FILTER_MAX
-    _FILTER_SIZES[key] = (now, narrow)
-    _FILTER_SIZES.move_to_end(key)
-    while len(_FILTER_SIZES) > FILTER_SIZES_KEPT:
-        _FILTER_SIZES.popitem(last=False)
-    return narrow
+
+    def count_is_narrow() -> bool:
+        count = candidate_store.filtered_count(
+            tenant_id=tenant.pk, item_filter=item_filter, cap=EXACT_FILTER_MAX
+        )
+        return count <= EXACT_FILTER_MAX
+
+    return _narrow_filters.get_or_compute((tenant.pk, item_filter), count_is_narrow)
 
 
 RANKING_SOURCES = ("popular", "trending")
@@ -93,8 +86,7 @@ class Serving:
 # Serving state by (tenant, config id, version id, space ids): every request reads the ids in one
 # query, so a new configuration, version or space serves from the next request on, while the
 # validated configuration and model rows are built once per process.
-_SERVING_CACHE: OrderedDict[tuple[int | None, ...], Serving] = OrderedDict()
-SERVING_CACHE_SIZE = 256
+_servings: ProcessCache[Serving] = ProcessCache(max_entries=256)
 
 
 def _build_serving(
@@ -128,12 +120,7 @@ def serving_for(tenant: Tenant, config: dict[str, Any] | None = None) -> Serving
     """What serves the tenant now; `config` replaces the active configuration (a draft preview)."""
     state = candidate_store.serving_state(tenant.pk)
     key = (tenant.pk, *state)
-    serving = _SERVING_CACHE.get(key)
-    if serving is None:
-        serving = _build_serving(tenant, state)
-        _SERVING_CACHE[key] = serving
-        while len(_SERVING_CACHE) > SERVING_CACHE_SIZE:
-            _SERVING_CACHE.popitem(last=False)
+    serving = _servings.get_or_compute(key, lambda: _build_serving(tenant, state))
     serving = replace(serving, tenant=tenant)
     if config is not None:
         serving.config = config
@@ -268,21 +255,16 @@ def _neighbours(hits: list[vectorstore.Neighbour]) -> list[tuple[int, float]]:
 # The unfiltered top of each version's rankings, per process: a version's rankings never
 # change, and most requests ask for the same top. Availability is left to the hydrate step.
 RANKING_TOP_CACHED = 1_000
-_RANKING_TOPS: OrderedDict[tuple[int, str], list[tuple[int, float]]] = OrderedDict()
-RANKING_TOPS_KEPT = 64
+_ranking_tops: ProcessCache[list[tuple[int, float]]] = ProcessCache(max_entries=64)
 
 
 def _ranking_top(version_id: int, ranking: str) -> list[tuple[int, float]]:
-    key = (version_id, ranking)
-    top = _RANKING_TOPS.get(key)
-    if top is None:
-        top = candidate_store.ranking_top(
+    return _ranking_tops.get_or_compute(
+        (version_id, ranking),
+        lambda: candidate_store.ranking_top(
             version_id=version_id, ranking=ranking, k=RANKING_TOP_CACHED
-        )
-        _RANKING_TOPS[key] = top
-        while len(_RANKING_TOPS) > RANKING_TOPS_KEPT:
-            _RANKING_TOPS.popitem(last=False)
-    return top
+        ),
+    )
 
 
 def _ranking(
