@@ -123,6 +123,8 @@ def _servable(
     reorders = bool(rules.boosts) or rules.max_per_category > 0 or rules.mmr_lambda < 1.0
     window = len(fused) if reorders else max(HYDRATE_WINDOW_PER_ITEM * count, MIN_POOL)
     items: dict[int, Any] = {}
+    if not fused:
+        return items
     for start in range(0, len(fused), window):
         items.update(
             candidate_store.servable_items(

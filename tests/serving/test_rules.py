@@ -301,3 +301,14 @@ def test_every_session_gets_the_serving_settings() -> None:
         )
         row = cursor.fetchone()
     assert row == ("off", str(settings.HNSW_MAX_SCAN_TUPLES), "relaxed_order")
+
+
+def test_a_tenant_with_nothing_to_serve_answers_empty_lists_under_any_rule(
+    api: APIClient,
+) -> None:
+    # No items, no events, no model: every source is empty, whichever rules reorder the list.
+    for url in ("/api/v1/popular", "/api/v1/trending"):
+        for params in ({}, {"max_per_category": "1"}, {"diversity": "0.5"}):
+            response = api.get(url, params)
+            assert response.status_code == 200, (url, params, response.content)
+            assert response.json()["items"] == []
