@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from recsys_platform.env import env_int
+
 logger = logging.getLogger(__name__)
 
 
@@ -68,9 +70,9 @@ TUNING_FILE = "recsys_tuning.conf"
 
 def shared_buffers_mb() -> int:
     """RECSYS_PG_SHARED_BUFFERS_MB, or a quarter of this machine's memory within the bounds."""
-    override = os.environ.get("RECSYS_PG_SHARED_BUFFERS_MB")
+    override = env_int("RECSYS_PG_SHARED_BUFFERS_MB", 0)
     if override:
-        return max(SHARED_BUFFERS_MIN_MB, int(override))
+        return max(SHARED_BUFFERS_MIN_MB, override)
     memory_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
     share = int(memory_mb * SHARED_BUFFERS_SHARE)
     return max(SHARED_BUFFERS_MIN_MB, min(SHARED_BUFFERS_MAX_MB, share))

@@ -267,35 +267,6 @@ def _ranking_top(version_id: int, ranking: str) -> list[tuple[int, float]]:
     )
 
 
-def _ranking(
-    serving: Serving,
-    ranking: str,
-    k: int,
-    exclude: Sequence[int],
-    item_filter: ItemFilter,
-    *,
-    from_cache: bool = False,
-) -> list[tuple[int, float]]:
-    if serving.trained(ranking):
-        assert serving.version is not None
-        if from_cache and item_filter.is_empty:
-            top = _ranking_top(serving.version.pk, ranking)
-            excluded = set(exclude)
-            picked = [pair for pair in top if pair[0] not in excluded][:k]
-            if len(picked) == k or len(top) < RANKING_TOP_CACHED:
-                return picked
-        return candidate_store.ranked_items(
-            version_id=serving.version.pk,
-            ranking=ranking,
-            k=k,
-            exclude_item_ids=exclude,
-            item_filter=item_filter,
-        )
-    if ranking == "popular":
-        return live_popular(serving.tenant, k, exclude, item_filter)
-    return []
-
-
 def live_popular(
     tenant: Tenant, k: int, exclude: Sequence[int], item_filter: ItemFilter
 ) -> list[tuple[int, float]]:
@@ -315,14 +286,6 @@ def live_popular(
     return [(row["item_id"], float(row["n"])) for row in rows if row["item_id"] in servable][:k]
 
 
-def newest(
-    serving: Serving, k: int, exclude: Sequence[int], item_filter: ItemFilter
-) -> list[tuple[int, float]]:
-    return candidate_store.newest_items(
-        tenant_id=serving.tenant.pk, k=k, exclude_item_ids=exclude, item_filter=item_filter
-    )
-
-
 def ranking_candidates(
     serving: Serving,
     ranking: str,
@@ -332,11 +295,30 @@ def ranking_candidates(
     *,
     from_cache: bool = False,
 ) -> list[tuple[int, float]]:
-    """A ranking's top k servable items; `from_cache` may also return unavailable ones (for a
-    candidate pool that is hydrated under the rules afterwards)."""
+    """A ranking's (popular, trending, newest) top k servable items; `from_cache` may also
+    return unavailable ones (for a candidate pool that is hydrated under the rules afterwards)."""
     if ranking == "newest":
-        return newest(serving, k, exclude, item_filter)
-    return _ranking(serving, ranking, k, exclude, item_filter, from_cache=from_cache)
+        return candidate_store.newest_items(
+            tenant_id=serving.tenant.pk, k=k, exclude_item_ids=exclude, item_filter=item_filter
+        )
+    if serving.trained(ranking):
+        assert serving.version is not None
+        if from_cache and item_filter.is_empty:
+            top = _ranking_top(serving.version.pk, ranking)
+            excluded = set(exclude)
+            picked = [pair for pair in top if pair[0] not in excluded][:k]
+            if len(picked) == k or len(top) < RANKING_TOP_CACHED:
+                return picked
+        return candidate_store.ranked_items(
+            version_id=serving.version.pk,
+            ranking=ranking,
+            k=k,
+            exclude_item_ids=exclude,
+            item_filter=item_filter,
+        )
+    if ranking == "popular":
+        return live_popular(serving.tenant, k, exclude, item_filter)
+    return []
 
 
 def user_candidates(

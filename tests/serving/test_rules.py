@@ -5,6 +5,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from recommender import vectorstore
@@ -264,9 +267,6 @@ def test_a_narrow_filter_is_answered_by_exact_search(planted: Planted) -> None:
 
 
 def test_a_filters_size_is_counted_once_per_process(planted: Planted) -> None:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     item_filter = parse_filter([("category", "group-3"), ("attr.price", "..40")])
     with CaptureQueriesContext(connection) as first:
         narrow = narrow_filter(planted.tenant, item_filter)
@@ -291,9 +291,6 @@ def test_popular_candidates_skip_items_made_unavailable_after_training(
 
 
 def test_every_session_gets_the_serving_settings() -> None:
-    from django.conf import settings
-    from django.db import connection
-
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT current_setting('jit'), current_setting('hnsw.max_scan_tuples'),"

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from recommender.models import Item
 from recommender.services import side_by_side
 from recommender.services.serving import recommend_for_user, similar_items
+from recommender.services.training import train_tenant
 from tenants.models import Tenant
 from tenants.scoping import current_tenant_or_none, tenant_scope
 from tests.serving.conftest import configure, load_planted
@@ -76,8 +77,6 @@ def test_side_by_side_serves_the_same_lists_as_one_after_another(
         sources={"als": {"factors": 8, "iterations": 4}, "trending": {"weight": 0.2}},
         training={"eval_users": 100},
     )
-    from recommender.services.training import train_tenant
-
     train_tenant(tenant=tenant)
     users = list(planted.user_group)[:15]
     items = list(planted.item_group)[:10]
