@@ -159,10 +159,12 @@ def _finish(
     ranked = _diversify(serving, _boosted(fused, rules, items), rules, items, count)
     if fill and len(ranked) < count:
         # Sources ran dry under the filters: newest items that pass them fill the list, so a
-        # request gets `count` items whenever that many match.
+        # request gets `count` items whenever that many match the filters and the cap.
         have = {r.item for r in ranked}
+        # Under a category cap some of the newest may be capped out: ask for a pool's worth.
+        wanted = _pool(count) if rules.max_per_category > 0 else count - len(ranked)
         padding = ranking_candidates(
-            serving, "newest", count - len(ranked), [*exclude, *have], rules.item_filter
+            serving, "newest", wanted, [*exclude, *have], rules.item_filter
         )
         items.update(
             candidate_store.servable_items(
@@ -173,7 +175,17 @@ def _finish(
         for n, (item_id, _) in enumerate(padding):
             score = floor * 0.5 ** (n + 1)
             ranked.append(Ranked(item_id, score, Fused(item_id, score, {"newest": 1.0})))
-    return ranked, items
+        if rules.max_per_category > 0:
+            kept = set(
+                cap_per_category(
+                    [r.item for r in ranked],
+                    {r.item: items[r.item].categories for r in ranked},
+                    rules.max_per_category,
+                    count,
+                )
+            )
+            ranked = [r for r in ranked if r.item in kept]
+    return ranked[:count], items
 
 
 def _log_served(

@@ -309,3 +309,19 @@ def test_a_tenant_with_nothing_to_serve_answers_empty_lists_under_any_rule(
             response = api.get(url, params)
             assert response.status_code == 200, (url, params, response.content)
             assert response.json()["items"] == []
+
+
+def test_the_newest_items_that_fill_a_short_list_respect_the_category_cap(
+    planted: Planted, api: APIClient
+) -> None:
+    items = catalog(planted)
+    group = items[ids(recs(api, count=1))[0]].categories[0]
+    # Every item passing the filter shares its category: under a cap of one, one item is all
+    # that may be served, however short of `count` that leaves the list.
+    capped = ids(recs(api, count=5, category=group, max_per_category=1))
+    assert len(capped) == 1
+    assert items[capped[0]].categories[0] == group
+    # Without the filter, newest items of other categories may fill it, one per category.
+    spread = ids(recs(api, count=5, max_per_category=1))
+    assert len(spread) == 5
+    assert max(Counter(c for i in spread for c in items[i].categories).values()) == 1
