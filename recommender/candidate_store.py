@@ -1,5 +1,6 @@
-"""SQL for the trained artifacts serving reads and writes: neighbour lists, rankings, newest items,
-and the one query that turns candidate ids into servable items under a request's filters.
+"""SQL for the trained artifacts serving reads and writes: neighbour lists, users' top items,
+rankings, newest items, and the one query that turns candidate ids into servable items under a
+request's filters.
 
 Raw SQL bypasses the tenant-scoped managers: every read takes the tenant id or a version id the
 caller resolved inside the tenant's scope, and repeats it as a predicate. Vector SQL stays in
@@ -8,7 +9,7 @@ caller resolved inside the tenant's scope, and repeats it as a predicate. Vector
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +32,33 @@ class ServableItem:
     attributes: dict[str, Any]
 
 
+def _copy_lists(
+    sql: str,
+    version_id: int,
+    source: str,
+    owner_ids: npt.NDArray[np.int64],
+    list_ids: npt.NDArray[np.int64],
+    weights: npt.NDArray[np.float32],
+) -> int:
+    written = 0
+    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for owner, ids, row_weights in zip(owner_ids, list_ids, weights, strict=True):
+            keep = (ids >= 0) & (row_weights > 0)
+            if not keep.any():
+                continue
+            copy.write_row(
+                (
+                    version_id,
+                    source,
+                    int(owner),
+                    ids[keep].tolist(),
+                    row_weights[keep].tolist(),
+                )
+            )
+            written += 1
+    return written
+
+
 def store_neighbours(
     *,
     version_id: int,
@@ -41,29 +69,35 @@ def store_neighbours(
 ) -> int:
     """Write one row per item: its neighbour ids and weights (rows of the 2-D arrays; a
     neighbour id of -1 or a weight <= 0 marks padding and is left out)."""
-    written = 0
-    with (
-        connection.cursor() as cursor,
-        cursor.copy(
-            "COPY recommender_itemneighbours (version_id, source, item_id, neighbour_ids, weights)"
-            " FROM STDIN"
-        ) as copy,
-    ):
-        for item_id, ids, row_weights in zip(item_ids, neighbour_ids, weights, strict=True):
-            keep = (ids >= 0) & (row_weights > 0)
-            if not keep.any():
-                continue
-            copy.write_row(
-                (
-                    version_id,
-                    source,
-                    int(item_id),
-                    [int(i) for i in ids[keep]],
-                    [float(w) for w in row_weights[keep]],
-                )
-            )
-            written += 1
-    return written
+    return _copy_lists(
+        "COPY recommender_itemneighbours (version_id, source, item_id, neighbour_ids, weights)"
+        " FROM STDIN",
+        version_id,
+        source,
+        item_ids,
+        neighbour_ids,
+        weights,
+    )
+
+
+def store_user_items(
+    *,
+    version_id: int,
+    source: str,
+    user_ids: npt.NDArray[np.int64],
+    item_ids: npt.NDArray[np.int64],
+    scores: npt.NDArray[np.float32],
+) -> int:
+    """Write one row per user: their top item ids and scores, best first (an id of -1 or a
+    score <= 0 is left out)."""
+    return _copy_lists(
+        "COPY recommender_useritems (version_id, source, user_id, item_ids, scores) FROM STDIN",
+        version_id,
+        source,
+        user_ids,
+        item_ids,
+        scores,
+    )
 
 
 def store_ranking(
@@ -90,6 +124,7 @@ def drop_version_artifacts(version_id: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM recommender_itemneighbours WHERE version_id = %s", [version_id])
         cursor.execute("DELETE FROM recommender_itemranking WHERE version_id = %s", [version_id])
+        cursor.execute("DELETE FROM recommender_useritems WHERE version_id = %s", [version_id])
 
 
 def neighbour_lists(
@@ -258,9 +293,20 @@ def log_served_list(
         )
 
 
-def serving_state(tenant_id: int) -> tuple[int | None, int | None, int | None, int | None]:
-    """Ids of what serves the tenant now, in one round trip: active configuration, active model
-    version, active content space, active collaborative space. Serving caches by these ids."""
+class ServingState(NamedTuple):
+    """Ids of what serves a tenant now, and of the user a request names (None when unknown)."""
+
+    config_id: int | None
+    version_id: int | None
+    content_space_id: int | None
+    cf_space_id: int | None
+    user_id: int | None
+
+
+def serving_state(tenant_id: int, user_external_id: str | None = None) -> ServingState:
+    """In one round trip: the active configuration, model version, content space and
+    collaborative space, and the id of the tenant's user `user_external_id`. Serving caches by
+    the first four."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT id FROM recommender_recommenderconfig"
@@ -270,11 +316,12 @@ def serving_state(tenant_id: int) -> tuple[int | None, int | None, int | None, i
             " (SELECT id FROM recommender_embeddingspace WHERE tenant_id = %(t)s"
             "  AND purpose = 'content' AND status = 'active'),"
             " (SELECT id FROM recommender_embeddingspace WHERE tenant_id = %(t)s"
-            "  AND purpose = 'collaborative' AND status = 'active')",
-            {"t": tenant_id},
+            "  AND purpose = 'collaborative' AND status = 'active'),"
+            " (SELECT id FROM recommender_enduser WHERE tenant_id = %(t)s"
+            "  AND external_id = %(user)s)",
+            {"t": tenant_id, "user": user_external_id},
         )
-        row = cursor.fetchone()
-    return row[0], row[1], row[2], row[3]
+        return ServingState(*cursor.fetchone())
 
 
 def filtered_count(*, tenant_id: int, item_filter: ItemFilter, cap: int) -> int:

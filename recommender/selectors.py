@@ -16,10 +16,14 @@ def access_item_by_external_id(external_id: str) -> Item:
     return item
 
 
+def unknown_user(external_id: str) -> NotFoundError:
+    return NotFoundError(f"No user with id {external_id!r}.")
+
+
 def access_user_by_external_id(external_id: str) -> EndUser:
     user = EndUser.objects.filter(external_id=external_id).first()
     if user is None:
-        raise NotFoundError(f"No user with id {external_id!r}.")
+        raise unknown_user(external_id)
     return user
 
 

@@ -280,6 +280,83 @@ def user_text_vector(space: EmbeddingSpace, user_id: int) -> npt.NDArray[np.floa
     return None if row is None else _from_sent(row[0])
 
 
+@dataclass(frozen=True)
+class UserReading:
+    """What serving needs to know about a user, read in one round trip: their recent events
+    (item, type, age in days; newest first), the items to exclude from their lists, the content
+    vectors of the recent items, their text vector, their collaborative factor and the top items
+    stored for them at training (item, score; best first)."""
+
+    recent: list[tuple[int, str, float]]
+    excluded: set[int]
+    item_vectors: dict[int, npt.NDArray[np.float32]]
+    text_vector: npt.NDArray[np.float32] | None
+    factor: npt.NDArray[np.float32] | None
+    als_items: list[tuple[int, float]] | None
+
+
+def read_user(
+    *,
+    user_id: int,
+    recent: int,
+    exclude_types: Sequence[str] | None,
+    content_space: EmbeddingSpace | None,
+    cf_space: EmbeddingSpace | None,
+    version_id: int | None,
+    now: Any,
+) -> UserReading:
+    """One statement for a recommendation's reads about the user: the round trips it replaces
+    were a third of a request's time (benchmarks/profile_serving.py). `exclude_types` None
+    excludes every interacted item; a space or version of None reads nothing from it."""
+    with _cursor() as cursor:
+        cursor.execute(
+            "SELECT 'e', e.item_id, e.type, e.age, e.n, vector_send(v.embedding),"
+            " NULL::bigint[], NULL::float8[] FROM ("
+            "  SELECT item_id, type, EXTRACT(EPOCH FROM (%(now)s - timestamp)) / 86400.0 AS age,"
+            "  row_number() OVER (ORDER BY timestamp DESC) AS n"
+            "  FROM recommender_interaction WHERE user_id = %(user)s"
+            "  ORDER BY timestamp DESC LIMIT %(recent)s) AS e"
+            " LEFT JOIN recommender_itemvector v"
+            " ON v.space_id = %(content)s AND v.item_id = e.item_id"
+            # DISTINCT resolves its NULLs as text unless cast.
+            " UNION ALL SELECT DISTINCT 'x', item_id, NULL::varchar, NULL::numeric,"
+            " NULL::bigint, NULL::bytea, NULL::bigint[], NULL::float8[]"
+            " FROM recommender_interaction WHERE user_id = %(user)s"
+            " AND (%(all_types)s OR type = ANY(%(types)s::varchar[]))"
+            " UNION ALL SELECT 't', NULL, NULL, NULL, NULL, vector_send(embedding), NULL, NULL"
+            " FROM recommender_uservector WHERE space_id = %(content)s AND user_id = %(user)s"
+            " UNION ALL SELECT 'f', NULL, NULL, NULL, NULL, vector_send(embedding), NULL, NULL"
+            " FROM recommender_uservector WHERE space_id = %(cf)s AND user_id = %(user)s"
+            " UNION ALL SELECT 'l', NULL, NULL, NULL, NULL, NULL, item_ids, scores"
+            " FROM recommender_useritems"
+            " WHERE version_id = %(version)s AND source = 'als' AND user_id = %(user)s",
+            {
+                "now": now,
+                "user": user_id,
+                "recent": recent,
+                "all_types": exclude_types is None,
+                "types": list(exclude_types or ()),
+                "content": content_space.pk if content_space is not None else None,
+                "cf": cf_space.pk if cf_space is not None else None,
+                "version": version_id,
+            },
+        )
+        rows = cursor.fetchall()
+    by_kind: dict[str, list[Any]] = {"e": [], "x": [], "t": [], "f": [], "l": []}
+    for row in rows:
+        by_kind[row[0]].append(row)
+    events = sorted(by_kind["e"], key=lambda row: row[4])
+    text, factor, stored = by_kind["t"], by_kind["f"], by_kind["l"]
+    return UserReading(
+        recent=[(int(row[1]), str(row[2]), float(row[3])) for row in events],
+        excluded={int(row[1]) for row in by_kind["x"]},
+        item_vectors={int(row[1]): _from_sent(row[5]) for row in events if row[5] is not None},
+        text_vector=_from_sent(text[0][5]) if text else None,
+        factor=_from_sent(factor[0][5]) if factor else None,
+        als_items=list(zip(stored[0][6], stored[0][7], strict=True)) if stored else None,
+    )
+
+
 def _neighbour_sql(space: EmbeddingSpace, *, exact: bool, where: str = "TRUE") -> str:
     space_id, dim = _literals(space)
     operator, function = ("<#>", "inner_product") if _is_ip(space) else ("<=>", "cosine_distance")

@@ -2,7 +2,7 @@ from recommender.models.catalog import EndUser, Interaction, Item
 from recommender.models.config import RecommenderConfig
 from recommender.models.jobs import Job
 from recommender.models.serving import ServedList
-from recommender.models.training import ItemNeighbours, ItemRanking, ModelVersion
+from recommender.models.training import ItemNeighbours, ItemRanking, ModelVersion, UserItems
 from recommender.models.vectors import EmbeddingSpace, ItemVector, UserVector
 
 __all__ = [
@@ -17,5 +17,6 @@ __all__ = [
     "ModelVersion",
     "RecommenderConfig",
     "ServedList",
+    "UserItems",
     "UserVector",
 ]

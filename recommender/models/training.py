@@ -1,8 +1,9 @@
 """Trained model versions and the artifacts serving reads: neighbour lists and rankings.
 
-ALS factors live in an EmbeddingSpace of purpose "collaborative" (pgvector, inner product);
-item-to-item sources (co-occurrence, EASE) store each item's pruned neighbour list as one row of
-arrays, so serving a user reads one row per item in their history, never the catalog.
+ALS factors live in an EmbeddingSpace of purpose "collaborative" (pgvector, inner product), and
+each trained user's top items are stored as one row of arrays; item-to-item sources
+(co-occurrence, EASE) store each item's pruned neighbour list the same way, so serving a user
+reads one row per item in their history, never the catalog.
 """
 
 from typing import ClassVar
@@ -10,7 +11,7 @@ from typing import ClassVar
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
-from recommender.models.catalog import Item
+from recommender.models.catalog import EndUser, Item
 from recommender.models.config import RecommenderConfig
 from recommender.models.jobs import Job
 from recommender.models.vectors import EmbeddingSpace
@@ -92,6 +93,28 @@ class ItemNeighbours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} neighbours of {self.item_id} (v{self.version_id})"
+
+
+class UserItems(models.Model):
+    """A user's top items from a per-user source of a model version (ALS), ranked at training:
+    serving reads one row instead of searching the collaborative space's index."""
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=16)
+    user = models.ForeignKey(
+        EndUser, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    item_ids = ArrayField(models.BigIntegerField())
+    scores = ArrayField(models.FloatField())
+
+    class Meta:
+        verbose_name_plural = "user items"
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["version", "source", "user"], name="useritems_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} items of user {self.user_id} (v{self.version_id})"
 
 
 class ItemRanking(models.Model):

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
@@ -23,11 +22,11 @@ from recommender.engine.profiles import decayed_weights
 from recommender.engine.sources.als import fold_in_factor, mips_query
 from recommender.models import (
     EmbeddingSpace,
-    EndUser,
     Interaction,
     ModelVersion,
     RecommenderConfig,
 )
+from recommender.selectors import unknown_user
 from recommender.services.config import active_config, with_defaults
 from recommender.services.process_cache import ProcessCache
 from recommender.services.profiles import UserProfile, user_profile
@@ -89,10 +88,8 @@ class Serving:
 _servings: ProcessCache[Serving] = ProcessCache(max_entries=256)
 
 
-def _build_serving(
-    tenant: Tenant, state: tuple[int | None, int | None, int | None, int | None]
-) -> Serving:
-    config_id, version_id, content_id, cf_id = state
+def _build_serving(tenant: Tenant, state: candidate_store.ServingState) -> Serving:
+    config_id, version_id, content_id, cf_id = state[:4]
     config_row = (
         RecommenderConfig.objects.for_tenant(tenant).filter(pk=config_id).first()
         if config_id
@@ -116,10 +113,10 @@ def _build_serving(
     )
 
 
-def serving_for(tenant: Tenant, config: dict[str, Any] | None = None) -> Serving:
-    """What serves the tenant now; `config` replaces the active configuration (a draft preview)."""
-    state = candidate_store.serving_state(tenant.pk)
-    key = (tenant.pk, *state)
+def _serving_in_state(
+    tenant: Tenant, state: candidate_store.ServingState, config: dict[str, Any] | None
+) -> Serving:
+    key = (tenant.pk, *state[:4])
     serving = _servings.get_or_compute(key, lambda: _build_serving(tenant, state))
     serving = replace(serving, tenant=tenant)
     if config is not None:
@@ -127,17 +124,33 @@ def serving_for(tenant: Tenant, config: dict[str, Any] | None = None) -> Serving
     return serving
 
 
+def serving_for(tenant: Tenant, config: dict[str, Any] | None = None) -> Serving:
+    """What serves the tenant now; `config` replaces the active configuration (a draft preview)."""
+    return _serving_in_state(tenant, candidate_store.serving_state(tenant.pk), config)
+
+
+def serving_for_user(
+    tenant: Tenant, user_external_id: str, config: dict[str, Any] | None = None
+) -> tuple[Serving, int]:
+    """serving_for, and the id of the tenant's user, in the same round trip. Another tenant's
+    user is as unknown as a missing one (the lookup takes the tenant's id)."""
+    state = candidate_store.serving_state(tenant.pk, user_external_id)
+    if state.user_id is None:
+        raise unknown_user(user_external_id)
+    return _serving_in_state(tenant, state, config), state.user_id
+
+
 @dataclass
 class History:
     """A user's recent positive interactions, weighted as the profile weighs them."""
 
+    # The events and vectors it was built from, read in one statement with the serving spaces.
+    reading: vectorstore.UserReading
     # item id → decayed, type-weighted sum; positive only
     weights: dict[int, float] = field(default_factory=dict)
     # item id → the type of the user's strongest interaction with it (for explanations)
     kinds: dict[int, str] = field(default_factory=dict)
     excluded: set[int] = field(default_factory=set)
-    # (item id, type, age in days), newest first: what the content profile is built from
-    recent: list[tuple[int, str, float]] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -145,29 +158,20 @@ class History:
 
 
 def user_history(
-    *, user: EndUser, config: dict[str, Any], exclude_types: tuple[str, ...] | None
+    *, user_id: int, serving: Serving, exclude_types: tuple[str, ...] | None
 ) -> History:
+    config = serving.config
     types = config["interactions"]["types"]
-    # One round trip: the recent events, then (item id, NULL, NULL) rows of the items to exclude.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "(SELECT item_id, type, EXTRACT(EPOCH FROM (%(now)s - timestamp)) / 86400.0"
-            " FROM recommender_interaction WHERE user_id = %(user)s"
-            " ORDER BY timestamp DESC LIMIT %(recent)s)"
-            " UNION ALL (SELECT DISTINCT item_id, NULL::varchar, NULL::numeric"
-            " FROM recommender_interaction"
-            " WHERE user_id = %(user)s AND (%(all_types)s OR type = ANY(%(types)s::varchar[])))",
-            {
-                "now": timezone.now(),
-                "user": user.pk,
-                "recent": config["profile"]["max_events"],
-                "all_types": exclude_types is None,
-                "types": list(exclude_types or ()),
-            },
-        )
-        rows = cursor.fetchall()
-    events = [(int(i), str(t), float(a)) for i, t, a in rows if t is not None and t in types]
-    excluded = {int(i) for i, t, _ in rows if t is None}
+    reading = vectorstore.read_user(
+        user_id=user_id,
+        recent=config["profile"]["max_events"],
+        exclude_types=exclude_types,
+        content_space=serving.content_space,
+        cf_space=serving.cf_space,
+        version_id=serving.version.pk if serving.version is not None else None,
+        now=timezone.now(),
+    )
+    events = [event for event in reading.recent if event[1] in types]
     weights = decayed_weights(
         [float(types[kind]) for _, kind, _ in events],
         [age for _, _, age in events],
@@ -183,8 +187,8 @@ def user_history(
     return History(
         weights=positive,
         kinds={item: strongest[item][1] for item in positive if item in strongest},
-        excluded=excluded,
-        recent=events,
+        excluded=reading.excluded,
+        reading=reading,
     )
 
 
@@ -324,7 +328,7 @@ def ranking_candidates(
 def user_candidates(
     *,
     serving: Serving,
-    user: EndUser,
+    user_id: int,
     history: History,
     pool: int,
     item_filter: ItemFilter,
@@ -340,11 +344,10 @@ def user_candidates(
         if serving.content_space is None:
             return
         profile = user_profile(
-            user=user,
+            user_id=user_id,
             space=serving.content_space,
             config=serving.config,
-            recent_events=history.recent,
-            seen_item_ids=history.excluded,
+            reading=history.reading,
         )
         found.profile = profile
         if profile.vector is None:
@@ -366,8 +369,16 @@ def user_candidates(
     def als() -> None:
         if serving.cf_space is None:
             return
+        reading = history.reading
+        if reading.als_items is not None and item_filter.is_empty:
+            # The list stored at training: unavailable items drop out when the fused list is
+            # hydrated, as the item-to-item sources' do.
+            stored = [pair for pair in reading.als_items if pair[0] not in excluded][:pool]
+            if len(stored) == pool:
+                found.add("als", stored)
+                return
         # Stored user factors carry the query's 0 already (see training._store_factors).
-        factor = vectorstore.user_text_vector(serving.cf_space, user.pk)
+        factor = reading.factor
         if factor is None:
             folded = _folded_in_factor(serving, history)
             factor = mips_query(folded) if folded is not None else None

@@ -84,7 +84,7 @@ def search(*, tenant: Tenant, query: str, user_id: str | None, count: int, expla
     query_vector = encoder.encode([query])[0]
     profile: UserProfile | None = None
     if user is not None:
-        profile = user_profile(user=user, space=space, config=config)
+        profile = user_profile(user_id=user.pk, space=space, config=config)
     personal = profile is not None and profile.vector is not None
     pool = count * PERSONAL_SEARCH_POOL if personal else count
     neighbours = vectorstore.nearest_items(space, query_vector, k=pool)

@@ -16,8 +16,7 @@ from recommender import candidate_store, vectorstore
 from recommender.engine.config_schema import SOURCE_NAMES
 from recommender.engine.diversity import cap_per_category, mmr
 from recommender.engine.fusion import Fused, fuse
-from recommender.models import EndUser
-from recommender.selectors import access_item_by_external_id, access_user_by_external_id
+from recommender.selectors import access_item_by_external_id
 from recommender.services import explanations
 from recommender.services.candidates import (
     Candidates,
@@ -26,11 +25,13 @@ from recommender.services.candidates import (
     item_candidates,
     ranking_candidates,
     serving_for,
+    serving_for_user,
     user_candidates,
     user_history,
 )
 from recommender.services.recommend import parse_count, parse_flag
 from recommender.services.request_rules import Rules, parse_rules
+from recommender.services.side_by_side import run_after
 from recommender.services.spaces import active_space
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
@@ -191,18 +192,24 @@ def _finish(
 def _log_served(
     serving: Serving,
     endpoint: str,
-    user: EndUser | None,
+    user_id: int | None,
     ranked: list[Ranked],
     recommendation_id: str,
 ) -> None:
-    candidate_store.log_served_list(
-        tenant_id=serving.tenant.pk,
-        recommendation_id=recommendation_id,
-        endpoint=endpoint,
-        user_id=user.pk if user is not None else None,
-        item_ids=[r.item for r in ranked],
-        version_id=serving.version.pk if serving.version else None,
-        config_version=serving.config_version,
+    """Record the list on a pool thread while the response goes out: feedback names the
+    recommendation_id and is attributed by it later, so nothing waits for the row."""
+    item_ids = [r.item for r in ranked]
+    version_id = serving.version.pk if serving.version else None
+    run_after(
+        lambda: candidate_store.log_served_list(
+            tenant_id=serving.tenant.pk,
+            recommendation_id=recommendation_id,
+            endpoint=endpoint,
+            user_id=user_id,
+            item_ids=item_ids,
+            version_id=version_id,
+            config_version=serving.config_version,
+        )
     )
 
 
@@ -210,7 +217,7 @@ def _log_and_render(
     *,
     serving: Serving,
     endpoint: str,
-    user: EndUser | None,
+    user_id: int | None,
     ranked: list[Ranked],
     items: Mapping[int, Any],
     texts: Mapping[int, dict[str, Any]] | None,
@@ -219,7 +226,7 @@ def _log_and_render(
     recommendation_id = None
     if log:
         recommendation_id = uuid.uuid4().hex
-        _log_served(serving, endpoint, user, ranked, recommendation_id)
+        _log_served(serving, endpoint, user_id, ranked, recommendation_id)
     rendered = []
     for entry in ranked:
         row: dict[str, Any] = {"id": items[entry.item].external_id, "score": round(entry.score, 6)}
@@ -264,19 +271,18 @@ def recommend_for_user(
 
     `config` replaces the active configuration and `log=False` serves without a served-list
     record (the admin's preview of a draft)."""
-    user = access_user_by_external_id(user_id)
-    serving = serving_context(tenant, config)
+    serving, user_pk = serving_for_user(tenant, user_id, config)
     request = parse_list_request(serving, params)
     count, explain, rules = request.count, request.explain, request.rules
-    history = user_history(user=user, config=serving.config, exclude_types=rules.exclude_seen)
+    history = user_history(user_id=user_pk, serving=serving, exclude_types=rules.exclude_seen)
     pool = _pool(count)
     if history.is_empty:
-        candidates, weights = _cold_start(serving, user, history, pool, rules)
+        candidates, weights = _cold_start(serving, user_pk, history, pool, rules)
     else:
         sources = _enabled(serving)
         candidates = user_candidates(
             serving=serving,
-            user=user,
+            user_id=user_pk,
             history=history,
             pool=pool,
             item_filter=rules.item_filter,
@@ -284,7 +290,7 @@ def recommend_for_user(
         )
         weights = {name: serving.weight(name) for name in sources}
         if not candidates.scores:
-            candidates, weights = _cold_start(serving, user, history, pool, rules)
+            candidates, weights = _cold_start(serving, user_pk, history, pool, rules)
     exclude = sorted(history.excluded)
     ranked, items = _finish(
         serving=serving,
@@ -307,7 +313,7 @@ def recommend_for_user(
     return _log_and_render(
         serving=serving,
         endpoint="recommendations",
-        user=user,
+        user_id=user_pk,
         ranked=ranked,
         items=items,
         texts=texts,
@@ -316,13 +322,13 @@ def recommend_for_user(
 
 
 def _cold_start(
-    serving: Serving, user: EndUser, history: History, pool: int, rules: Rules
+    serving: Serving, user_id: int, history: History, pool: int, rules: Rules
 ) -> tuple[Candidates, dict[str, float]]:
     """Profile text if any, then trending, then popular: the first that yields items."""
     for source in COLD_USER_CHAIN:
         found = user_candidates(
             serving=serving,
-            user=user,
+            user_id=user_id,
             history=history,
             pool=pool,
             item_filter=rules.item_filter,
@@ -380,7 +386,7 @@ def similar_items(
             ranked=[(r.item, r.shares) for r in ranked], seed_title=item.title or item.external_id
         )
     return _log_and_render(
-        serving=serving, endpoint="similar", user=None, ranked=ranked, items=items, texts=texts
+        serving=serving, endpoint="similar", user_id=None, ranked=ranked, items=items, texts=texts
     )
 
 
@@ -410,5 +416,5 @@ def ranked_list(
             ranking=ranking, ranked=[r.item for r in ranked], items=items, rules=rules
         )
     return _log_and_render(
-        serving=serving, endpoint=ranking, user=None, ranked=ranked, items=items, texts=texts
+        serving=serving, endpoint=ranking, user_id=None, ranked=ranked, items=items, texts=texts
     )

@@ -11,6 +11,7 @@ one after another on the caller's connection instead.
 """
 
 import contextvars
+import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -19,6 +20,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from django.db import close_old_connections, connection
 
 from recsys_platform.env import env_int
+
+logger = logging.getLogger(__name__)
 
 # Threads per process besides the request's own; 0 turns side-by-side reads off.
 THREADS = env_int("RECSYS_SERVING_THREADS", 3)
@@ -71,6 +74,23 @@ def run_side_by_side(tasks: Sequence[Callable[[], None]]) -> None:
             error = failure
     if error is not None:
         raise error
+
+
+def run_after(task: Callable[[], None]) -> None:
+    """Run a write the response need not wait for (the served-list log) on a pool thread; inside
+    an atomic block, now on the caller's connection. A failure is logged, not raised: the
+    response it belongs to has been built already."""
+    if not can_run_side_by_side():
+        task()
+        return
+    future = _pool().submit(_run_in_thread, contextvars.copy_context(), task)
+    future.add_done_callback(_log_failure)
+
+
+def _log_failure(future: Future[None]) -> None:
+    failure = future.exception()
+    if failure is not None:
+        logger.error("A write after the response failed", exc_info=failure)
 
 
 def shutdown() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 
-from recommender.models import Item
+from recommender.models import Item, ServedList
 from recommender.services import side_by_side
 from recommender.services.serving import recommend_for_user, similar_items
 from recommender.services.training import train_tenant
@@ -101,3 +101,64 @@ def test_side_by_side_serves_the_same_lists_as_one_after_another(
     apart = lists()
     assert together == apart
     assert all(len(rows) == 10 for rows in together)
+
+
+def test_a_write_after_the_response_runs_on_a_pool_thread_and_its_failure_is_logged(
+    tenant: Tenant, caplog: Any
+) -> None:
+    done = threading.Event()
+    places: list[str] = []
+
+    def write() -> None:
+        places.append(threading.current_thread().name)
+        done.set()
+
+    side_by_side.run_after(write)
+    assert done.wait(10)
+    assert places[0] != threading.current_thread().name
+
+    failed = threading.Event()
+
+    def broken() -> None:
+        failed.set()
+        raise RuntimeError("log write broke")
+
+    with caplog.at_level("ERROR"):
+        side_by_side.run_after(broken)  # does not raise into the request
+        assert failed.wait(10)
+        side_by_side.run_after(lambda: None)
+        for _ in range(100):
+            if "log write broke" in caplog.text:
+                break
+            threading.Event().wait(0.05)
+    assert "A write after the response failed" in caplog.text
+    assert "log write broke" in caplog.text
+
+
+def test_inside_a_transaction_a_write_after_the_response_runs_at_once(tenant: Tenant) -> None:
+    places: list[str] = []
+    with transaction.atomic():
+        side_by_side.run_after(lambda: places.append(threading.current_thread().name))
+        assert places == [threading.current_thread().name]
+
+
+def test_a_served_list_is_recorded_under_the_recommendation_id_the_response_gives(
+    tenant: Tenant,
+) -> None:
+    planted = load_planted(tenant, n_users=60, n_items=80, n_groups=4)
+    configure(tenant, sources={"als": {"factors": 8, "iterations": 4}})
+    train_tenant(tenant=tenant)
+    user = next(iter(planted.user_group))
+    with tenant_scope(tenant):
+        body = recommend_for_user(tenant=tenant, user_id=user, params=[])
+        for _ in range(200):  # the row is written on a pool thread while the response goes out
+            row = ServedList.objects.filter(recommendation_id=body["recommendation_id"]).first()
+            if row is not None:
+                break
+            threading.Event().wait(0.05)
+        assert row is not None
+        assert row.user is not None
+        assert row.user.external_id == user
+        assert row.endpoint == "recommendations"
+        served = dict(Item.objects.filter(pk__in=row.item_ids).values_list("pk", "external_id"))
+        assert [served[pk] for pk in row.item_ids] == [entry["id"] for entry in body["items"]]

@@ -70,10 +70,10 @@ def test_a_user_who_arrived_after_training_gets_als_results(
     assert "gram" in version.sources["als"]
     assert "gram" not in api.get("/api/v1/models").json()["results"][0]["sources"]["als"]
     with_scope = serving_context(tenant)
-    history = user_history(user=late, config=with_scope.config, exclude_types=None)
+    history = user_history(user_id=late.pk, serving=with_scope, exclude_types=None)
     found = user_candidates(
         serving=with_scope,
-        user=late,
+        user_id=late.pk,
         history=history,
         pool=20,
         item_filter=parse_filter([]),

@@ -13,6 +13,7 @@ import implicit.als
 import implicit.gpu
 import numpy as np
 import numpy.typing as npt
+from implicit.cpu.topk import topk
 from threadpoolctl import threadpool_limits
 
 from recommender.engine.data import InteractionMatrix
@@ -67,6 +68,17 @@ def mips_query(user_factor: npt.ArrayLike) -> Factors:
     """A user's factor as a query against `mips_items` vectors (a 0 appended)."""
     factor = np.asarray(user_factor, dtype=np.float32)
     return np.append(factor, np.float32(0.0)).astype(np.float32)
+
+
+def mips_cosine(
+    inner_products: npt.ArrayLike, user_norms: npt.ArrayLike, top_norm: float
+) -> Scores:
+    """Inner products as the collaborative index scores them: the cosine of `mips_query(u)`
+    and `mips_items(y)`, u·y / (|u| M)."""
+    scale = np.asarray(user_norms, dtype=np.float64) * top_norm
+    scale = np.where(scale > 0, scale, 1.0)
+    products = np.asarray(inner_products, dtype=np.float64)
+    return (products / scale.reshape(-1, *([1] * (products.ndim - 1)))).astype(np.float32)
 
 
 class ALSSource(CandidateSource):
@@ -177,6 +189,33 @@ class ALSSource(CandidateSource):
         if self._gram is None:
             raise NotFittedError("the als source is not fitted")
         return self._gram
+
+    def top_items(self, k: int, batch: int = 10_000) -> tuple[npt.NDArray[np.int64], Scores]:
+        """Every user's k highest-scoring items as (n_users, k) columns and scores, scored by
+        `mips_cosine` as the collaborative index scores them, so a stored list and an index
+        search agree. Items never interacted with (zero factor) are left out; k shrinks to the
+        number of items with a factor."""
+        users, items = self.user_factors, self.item_factors
+        item_norms = np.linalg.norm(items, axis=1)
+        unseen = np.flatnonzero(item_norms < 1e-12).astype(np.int32)
+        top_norm = float(item_norms.max()) if len(item_norms) else 0.0
+        # Asking for no more than the items with a factor keeps topk's padding (id 0) and its
+        # filtered items (score -FLT_MAX) out of the lists.
+        k = min(int(k), items.shape[0] - len(unseen))
+        cols = np.full((users.shape[0], max(k, 0)), -1, dtype=np.int64)
+        scores = np.zeros((users.shape[0], max(k, 0)), dtype=np.float32)
+        if k <= 0:
+            return cols, scores
+        for start in range(0, users.shape[0], batch):
+            stop = min(start + batch, users.shape[0])
+            ids, products = topk(
+                items, users[start:stop], k, filter_items=unseen if len(unseen) else None
+            )
+            cols[start:stop] = ids
+            scores[start:stop] = mips_cosine(
+                products, np.linalg.norm(users[start:stop], axis=1), top_norm
+            )
+        return cols, scores
 
     def similar_items(self, item_cols: Rows, k: int) -> tuple[npt.NDArray[np.int64], Scores]:
         """Cosine of item factors; items with all-zero factors (never seen) have no opinion."""
