@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from django.db import connection
 
+from recommender.db_values import json_object
 from recommender.engine.filters import ItemFilter
 from recommender.vectorstore import item_filter_sql
 
@@ -256,7 +257,7 @@ def servable_items(
                 external_id=row[1],
                 title=row[2],
                 categories=tuple(row[3] or ()),
-                attributes=row[4] if isinstance(row[4], dict) else {},
+                attributes=json_object(row[4]),
             )
             for row in cursor.fetchall()
         }

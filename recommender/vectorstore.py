@@ -17,6 +17,7 @@ from pgvector import Vector
 from pgvector.psycopg import register_vector
 from psycopg.types.json import Jsonb
 
+from recommender.db_values import json_object
 from recommender.engine.filters import ItemFilter
 from recommender.models.vectors import EmbeddingSpace
 
@@ -178,7 +179,7 @@ def items_to_encode(
                 "title": row[3],
                 "description": row[4],
                 "categories": row[5],
-                "attributes": row[6] if isinstance(row[6], dict) else {},
+                "attributes": json_object(row[6]),
             },
         )
         for row in rows

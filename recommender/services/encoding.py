@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from recommender import vectorstore
+from recommender.db_values import json_object
 from recommender.engine.config_schema import render_template
 from recommender.models import Job
 from recommender.models.vectors import EmbeddingSpace
@@ -94,7 +95,11 @@ def _encode_user_texts(space: EmbeddingSpace, encoder_config: dict[str, Any]) ->
         for user_id, external_id, profile_text, attributes, stored_hash in rows:
             text = render_template(
                 encoder_config["user_template"],
-                {"id": external_id, "profile_text": profile_text, "attributes": attributes or {}},
+                {
+                    "id": external_id,
+                    "profile_text": profile_text,
+                    "attributes": json_object(attributes),
+                },
             )
             if not profile_text or not text:
                 # The text is gone: a vector of the old text must not go on shaping results.

@@ -12,7 +12,8 @@ from rest_framework.test import APIClient
 from recommender import vectorstore
 from recommender.models import EndUser, Item
 from recommender.models.vectors import EmbeddingSpace
-from recommender.services.config import config_save
+from recommender.services.config import active_config, config_save
+from recommender.services.encoders import encoder_for, encoder_settings
 from recommender.services.encoding import encode_tenant
 from recommender.services.spaces import active_space
 from tenants.models import Tenant
@@ -247,3 +248,42 @@ def test_a_tenants_encoding_touches_no_other_tenant(
     assert other_space.pk != encoded.space.pk
     assert set(vectors_per_item(other_space)) == set(item_pks(other_tenant).values())
     assert vectorstore.vector_counts(encoded.space)["items"] == len(ITEMS)
+
+
+def test_templates_may_name_the_attributes_of_items_and_users(
+    tenant: Tenant, catalog: APIClient, tiny_model_dir: str
+) -> None:
+    encoder = {"model": tiny_model_dir, "device": "cpu", "max_length": 64}
+    post = catalog.post
+    response = post(
+        "/api/v1/items/batch",
+        {"items": [{**ITEMS[0], "attributes": {"use": "trail running"}}]},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    response = post(
+        "/api/v1/users/batch",
+        {"users": [{"id": "reader", "profile_text": "novel", "attributes": {"likes": "tea"}}]},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    config_save(
+        tenant=tenant,
+        data={
+            "encoder": {
+                **encoder,
+                "item_template": "{title} {attributes.use}",
+                "user_template": "{profile_text} {attributes.likes}",
+            }
+        },
+    )
+    encode_tenant(tenant=tenant)
+    space = active_space(tenant.pk)
+    assert space is not None
+    model = encoder_for(encoder_settings(active_config(tenant)["encoder"]))
+    expected_item, expected_user = model.encode(["smart watch trail running", "novel tea"])
+    assert np.allclose(stored_item_vectors(tenant, space)[ITEMS[0]["id"]], expected_item, atol=1e-5)
+    reader = EndUser.objects.for_tenant(tenant).get(external_id="reader")
+    user_vector = vectorstore.user_text_vector(space, reader.pk)
+    assert user_vector is not None
+    assert np.allclose(user_vector, expected_user, atol=1e-5)

@@ -132,6 +132,21 @@ def test_a_boost_lifts_matching_items(planted: Planted, api: APIClient) -> None:
     assert first_other >= 3
 
 
+def test_a_boost_on_an_attribute_lifts_the_items_that_have_it(
+    planted: Planted, api: APIClient
+) -> None:
+    items = catalog(planted)
+    plain = [items[i].attributes["brand"] for i in ids(recs(api, count=10))]
+    assert plain.count("Zeta") <= 6
+    configure(
+        planted.tenant,
+        sources={"als": {"factors": 16, "iterations": 8}},
+        rules={"boosts": [{"when": "attr.brand=Zeta", "factor": 50}]},
+    )
+    boosted = [items[i].attributes["brand"] for i in ids(recs(api, count=10))]
+    assert boosted == ["Zeta"] * 10
+
+
 def test_max_per_category_caps_each_category(planted: Planted, api: APIClient) -> None:
     items = catalog(planted)
     plain = ids(recs(api, count=10))
