@@ -4,10 +4,12 @@ import hashlib
 import hmac
 import secrets
 import string
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any, TypeVar
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from recsys_platform.errors import ApplicationError
@@ -17,6 +19,7 @@ KEY_TAG = "rsk"
 _PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 # last_used_at is a hint for operators; writing it on every request would cost a row update each.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+M = TypeVar("M", bound=Model)
 
 
 def _digest(secret: str) -> str:
@@ -64,12 +67,50 @@ def api_key_revoke(*, key: ApiKey) -> ApiKey:
     return key
 
 
+def _columns(alias: str, model: type[Model]) -> str:
+    return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
+
+
+# Every request looks its key up: SQL written once, as compiling the ORM query took longer than
+# running it (benchmarks/profile_serving.py).
+_KEY_BY_PREFIX = (
+    f"SELECT {_columns('k', ApiKey)}, {_columns('t', Tenant)}"  # noqa: S608
+    ' FROM "tenants_apikey" k JOIN "tenants_tenant" t ON t."id" = k."tenant_id"'
+    ' WHERE k."prefix" = %s'
+)
+
+
+def _from_row(model: type[M], values: Sequence[Any]) -> M:
+    """A model instance from its concrete fields' raw values, converted as the ORM converts them
+    (jsonb arrives as text)."""
+    fields = model._meta.concrete_fields
+    converted = [
+        value
+        if value is None or not hasattr(field, "from_db_value")
+        else field.from_db_value(value, None, connection)
+        for field, value in zip(fields, values, strict=True)
+    ]
+    return model.from_db(connection.alias, [field.attname for field in fields], converted)
+
+
+def _key_by_prefix(prefix: str) -> ApiKey | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_KEY_BY_PREFIX, [prefix])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(ApiKey._meta.concrete_fields)
+    key = _from_row(ApiKey, row[:split])
+    key.tenant = _from_row(Tenant, row[split:])
+    return key
+
+
 def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
     """The active key matching `raw_key` (looked up by prefix, digest compared in constant time)."""
     parts = raw_key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_TAG or not parts[1] or not parts[2]:
         return None
-    key = ApiKey.objects.select_related("tenant").filter(prefix=parts[1]).first()
+    key = _key_by_prefix(parts[1])
     if key is None or not hmac.compare_digest(key.digest, _digest(raw_key)):
         return None
     if key.revoked_at is not None:

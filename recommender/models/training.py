@@ -77,7 +77,12 @@ class ModelVersion(TenantOwnedModel):
 class ItemNeighbours(models.Model):
     """An item's pruned neighbour list from one item-to-item source of a model version."""
 
-    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique index leads with version_id, and a version_id index lured
+    # the planner into walking a new version's every row for a few items (see
+    # candidate_store.analyze_artifacts).
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     source = models.CharField(max_length=16)
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     neighbour_ids = ArrayField(models.BigIntegerField())
@@ -99,7 +104,10 @@ class UserItems(models.Model):
     """A user's top items from a per-user source of a model version (ALS), ranked at training:
     serving reads one row instead of searching the collaborative space's index."""
 
-    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    # No index of its own, as for ItemNeighbours.version.
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     source = models.CharField(max_length=16)
     user = models.ForeignKey(
         EndUser, on_delete=models.CASCADE, related_name="+", db_constraint=False
@@ -120,7 +128,10 @@ class UserItems(models.Model):
 class ItemRanking(models.Model):
     """An item's score in one of a version's global rankings (popular, trending)."""
 
-    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: itemranking_top leads with version_id.
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     ranking = models.CharField(max_length=16)
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     score = models.FloatField()

@@ -368,6 +368,7 @@ def train_tenant(
         mark = time.perf_counter()
         with transaction.atomic():
             stored = _store(version, fitted, data)
+            candidate_store.analyze_artifacts()
             version.sources = {
                 name: {
                     "settings": config["sources"][name],

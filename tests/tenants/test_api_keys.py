@@ -74,6 +74,22 @@ def test_prefix_lookup_finds_each_key(tenant: Tenant, other_tenant: Tenant) -> N
     assert found_b.tenant == other_tenant
 
 
+def test_the_found_key_and_its_tenant_read_as_the_orm_reads_them(tenant: Tenant) -> None:
+    tenant.settings = {"webhook": "https://example.com", "limits": [1, 2]}
+    tenant.save()
+    key, raw_key = api_key_create(tenant=tenant, scopes=["recommend"], name="app")
+    found = api_key_authenticate(raw_key=raw_key)
+    assert found is not None
+    stored = ApiKey.objects.select_related("tenant").get(pk=key.pk)
+    for field in ApiKey._meta.concrete_fields:
+        assert getattr(found, field.attname) == getattr(stored, field.attname), field.name
+    for field in Tenant._meta.concrete_fields:
+        assert getattr(found.tenant, field.attname) == getattr(stored.tenant, field.attname)
+    assert found.tenant.settings == {"webhook": "https://example.com", "limits": [1, 2]}
+    assert found.scopes == ["recommend"]
+    assert not found._state.adding  # a loaded row: saving it updates, never inserts
+
+
 @pytest.mark.parametrize(
     "mangle",
     [
