@@ -39,8 +39,13 @@ class ServableItem:
         return json_object(self.raw_attributes)
 
 
+# Binary COPY: the text form of 10,000,000 numbers took 40 s to write at 100,000 users, binary 10.
+_LIST_ROW_TYPES = ("bigint", "varchar", "bigint", "bigint[]", "float8[]")
+
+
 def _copy_lists(
-    sql: str,
+    table: str,
+    columns: str,
     version_id: int,
     source: str,
     owner_ids: npt.NDArray[np.int64],
@@ -48,7 +53,11 @@ def _copy_lists(
     weights: npt.NDArray[np.float32],
 ) -> int:
     written = 0
-    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy,
+    ):
+        copy.set_types(list(_LIST_ROW_TYPES))
         for owner, ids, row_weights in zip(owner_ids, list_ids, weights, strict=True):
             keep = (ids >= 0) & (row_weights > 0)
             if not keep.any():
@@ -77,8 +86,8 @@ def store_neighbours(
     """Write one row per item: its neighbour ids and weights (rows of the 2-D arrays; a
     neighbour id of -1 or a weight <= 0 marks padding and is left out)."""
     return _copy_lists(
-        "COPY recommender_itemneighbours (version_id, source, item_id, neighbour_ids, weights)"
-        " FROM STDIN",
+        "recommender_itemneighbours",
+        "version_id, source, item_id, neighbour_ids, weights",
         version_id,
         source,
         item_ids,
@@ -98,7 +107,8 @@ def store_user_items(
     """Write one row per user: their top item ids and scores, best first (an id of -1 or a
     score <= 0 is left out)."""
     return _copy_lists(
-        "COPY recommender_useritems (version_id, source, user_id, item_ids, scores) FROM STDIN",
+        "recommender_useritems",
+        "version_id, source, user_id, item_ids, scores",
         version_id,
         source,
         user_ids,
