@@ -152,20 +152,31 @@ def vector_counts(space: EmbeddingSpace) -> dict[str, int]:
     return {"items": int(items), "users": int(users)}
 
 
+def _item_text_hash_sql(space: EmbeddingSpace) -> str:
+    """What an item's vector must have been encoded from, as SQL: the item's content hash (title,
+    description, categories), plus its attributes when the space's item template names them (an
+    attribute change then re-encodes the item; with other templates it costs nothing)."""
+    if "attributes" in str(space.settings.get("item_template", "")):
+        # One digest of both: the vector's hash column holds 64 characters.
+        return "md5(i.content_hash || i.attributes::text)"
+    return "i.content_hash"
+
+
 def items_to_encode(
     space: EmbeddingSpace, *, after_id: int, limit: int
 ) -> list[tuple[int, str, dict[str, Any]]]:
     """Items of the space's tenant whose vector is missing or stale, in id order after `after_id`.
 
-    Returns (item_id, content_hash, fields for the text template).
+    Returns (item_id, the hash the vector is to carry, fields for the text template).
     """
+    text_hash = _item_text_hash_sql(space)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT i.id, i.content_hash, i.external_id, i.title, i.description, i.categories,"
+            f"SELECT i.id, {text_hash}, i.external_id, i.title, i.description, i.categories,"  # noqa: S608
             " i.attributes FROM recommender_item i"
             " LEFT JOIN recommender_itemvector v ON v.item_id = i.id AND v.space_id = %s"
             " WHERE i.tenant_id = %s AND i.id > %s"
-            " AND (v.id IS NULL OR v.content_hash <> i.content_hash)"
+            f" AND (v.id IS NULL OR v.content_hash <> {text_hash})"
             " ORDER BY i.id LIMIT %s",
             [space.pk, space.tenant_id, after_id, limit],
         )
@@ -187,11 +198,12 @@ def items_to_encode(
 
 
 def count_items_to_encode(space: EmbeddingSpace) -> int:
+    text_hash = _item_text_hash_sql(space)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM recommender_item i"
+            "SELECT count(*) FROM recommender_item i"  # noqa: S608
             " LEFT JOIN recommender_itemvector v ON v.item_id = i.id AND v.space_id = %s"
-            " WHERE i.tenant_id = %s AND (v.id IS NULL OR v.content_hash <> i.content_hash)",
+            f" WHERE i.tenant_id = %s AND (v.id IS NULL OR v.content_hash <> {text_hash})",
             [space.pk, space.tenant_id],
         )
         return int(cursor.fetchone()[0])

@@ -287,3 +287,40 @@ def test_templates_may_name_the_attributes_of_items_and_users(
     user_vector = vectorstore.user_text_vector(space, reader.pk)
     assert user_vector is not None
     assert np.allclose(user_vector, expected_user, atol=1e-5)
+
+
+def test_an_attribute_change_re_encodes_an_item_only_when_the_template_names_attributes(
+    tenant: Tenant, catalog: APIClient, tiny_model_dir: str
+) -> None:
+    config_save(
+        tenant=tenant,
+        data={
+            "encoder": {
+                "model": tiny_model_dir,
+                "device": "cpu",
+                "max_length": 64,
+                "item_template": "{title} {attributes.use}",
+            }
+        },
+    )
+    encode_tenant(tenant=tenant)
+    space = active_space(tenant.pk)
+    assert space is not None
+    assert vectorstore.count_items_to_encode(space) == 0
+    before = stored_item_vectors(tenant, space)
+
+    response = catalog.patch(
+        f"/api/v1/items/{ITEM_IDS[0]}", {"attributes": {"use": "trail running"}}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert vectorstore.count_items_to_encode(space) == 1
+    assert encode_tenant(tenant=tenant)["items_encoded"] == 1
+    after = stored_item_vectors(tenant, space)
+    model = encoder_for(encoder_settings(active_config(tenant)["encoder"]))
+    expected = model.encode(["smart watch trail running"])[0]
+    assert np.allclose(after[ITEM_IDS[0]], expected, atol=1e-5)
+    assert not np.allclose(after[ITEM_IDS[0]], before[ITEM_IDS[0]])
+    for external_id in ITEM_IDS[1:]:
+        if external_id in before:
+            assert np.array_equal(after[external_id], before[external_id]), external_id
+    assert encode_tenant(tenant=tenant)["items_encoded"] == 0
