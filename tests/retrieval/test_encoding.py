@@ -177,22 +177,18 @@ def test_clearing_a_profile_text_drops_the_users_text_vector(encoded: Encoded) -
     assert user_vector_owners(encoded.space) == set()
 
 
+def use_tiny_encoder_with(tenant: Tenant, tiny_model_dir: str, **settings: str) -> None:
+    """The tiny model (CPU, fp32) with other encoder settings: templates, pooling."""
+    encoder = {"model": tiny_model_dir, "device": "cpu", "max_length": 64, **settings}
+    config_save(tenant=tenant, data={"encoder": encoder})
+
+
 def test_new_encoder_settings_build_a_new_space_that_replaces_the_old_one(
     encoded: Encoded, tiny_model_dir: str
 ) -> None:
     tenant, old = encoded.tenant, encoded.space
     old_vectors = stored_item_vectors(tenant, old)
-    config_save(
-        tenant=tenant,
-        data={
-            "encoder": {
-                "model": tiny_model_dir,
-                "device": "cpu",
-                "max_length": 64,
-                "pooling": "cls",
-            }
-        },
-    )
+    use_tiny_encoder_with(tenant, tiny_model_dir, pooling="cls")
     seen: list[tuple[str, int | None]] = []
 
     def report(progress: float, counts: Mapping[str, Any]) -> None:
@@ -253,7 +249,6 @@ def test_a_tenants_encoding_touches_no_other_tenant(
 def test_templates_may_name_the_attributes_of_items_and_users(
     tenant: Tenant, catalog: APIClient, tiny_model_dir: str
 ) -> None:
-    encoder = {"model": tiny_model_dir, "device": "cpu", "max_length": 64}
     post = catalog.post
     response = post(
         "/api/v1/items/batch",
@@ -267,15 +262,11 @@ def test_templates_may_name_the_attributes_of_items_and_users(
         format="json",
     )
     assert response.status_code == 200, response.content
-    config_save(
-        tenant=tenant,
-        data={
-            "encoder": {
-                **encoder,
-                "item_template": "{title} {attributes.use}",
-                "user_template": "{profile_text} {attributes.likes}",
-            }
-        },
+    use_tiny_encoder_with(
+        tenant,
+        tiny_model_dir,
+        item_template="{title} {attributes.use}",
+        user_template="{profile_text} {attributes.likes}",
     )
     encode_tenant(tenant=tenant)
     space = active_space(tenant.pk)
@@ -292,17 +283,7 @@ def test_templates_may_name_the_attributes_of_items_and_users(
 def test_an_attribute_change_re_encodes_an_item_only_when_the_template_names_attributes(
     tenant: Tenant, catalog: APIClient, tiny_model_dir: str
 ) -> None:
-    config_save(
-        tenant=tenant,
-        data={
-            "encoder": {
-                "model": tiny_model_dir,
-                "device": "cpu",
-                "max_length": 64,
-                "item_template": "{title} {attributes.use}",
-            }
-        },
-    )
+    use_tiny_encoder_with(tenant, tiny_model_dir, item_template="{title} {attributes.use}")
     encode_tenant(tenant=tenant)
     space = active_space(tenant.pk)
     assert space is not None
