@@ -150,7 +150,10 @@ class History:
     weights: dict[int, float] = field(default_factory=dict)
     # item id → the type of the user's strongest interaction with it (for explanations)
     kinds: dict[int, str] = field(default_factory=dict)
-    excluded: set[int] = field(default_factory=set)
+
+    @property
+    def excluded(self) -> set[int]:
+        return self.reading.excluded
 
     @property
     def is_empty(self) -> bool:
@@ -187,7 +190,6 @@ def user_history(
     return History(
         weights=positive,
         kinds={item: strongest[item][1] for item in positive if item in strongest},
-        excluded=reading.excluded,
         reading=reading,
     )
 

@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from django.db import connection
 from django.utils import timezone
 
 from recommender import vectorstore
@@ -23,17 +22,6 @@ class UserProfile:
     has_text: bool = False
 
 
-def _recent_events(user_id: int, limit: int) -> list[tuple[int, str, float]]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT item_id, type, EXTRACT(EPOCH FROM (%s - timestamp)) / 86400.0"
-            " FROM recommender_interaction WHERE user_id = %s"
-            " ORDER BY timestamp DESC LIMIT %s",
-            [timezone.now(), user_id, limit],
-        )
-        return [(int(i), str(t), float(age)) for i, t, age in cursor.fetchall()]
-
-
 def user_profile(
     *,
     user_id: int,
@@ -42,13 +30,18 @@ def user_profile(
     reading: vectorstore.UserReading | None = None,
 ) -> UserProfile:
     """`reading` (the user's events and vectors read with `space` as the content space) spares
-    the queries when the caller has it already."""
+    the query when the caller has it already."""
     if reading is None:
-        events = _recent_events(user_id, config["profile"]["max_events"])
-        vectors = vectorstore.item_vectors(space, list({item for item, _, _ in events}))
-        text = vectorstore.user_text_vector(space, user_id)
-    else:
-        events, vectors, text = reading.recent, reading.item_vectors, reading.text_vector
+        reading = vectorstore.read_user(
+            user_id=user_id,
+            recent=config["profile"]["max_events"],
+            exclude_types=(),
+            content_space=space,
+            cf_space=None,
+            version_id=None,
+            now=timezone.now(),
+        )
+    events, vectors, text = reading.recent, reading.item_vectors, reading.text_vector
     types = config["interactions"]["types"]
     events = [e for e in events if e[1] in types and e[0] in vectors]
     weights = decayed_weights(

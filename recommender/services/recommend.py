@@ -4,13 +4,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from recommender import vectorstore
-from recommender.models import EndUser, Item, ServedList
+from recommender import candidate_store, vectorstore
+from recommender.models import EndUser, Item
 from recommender.models.vectors import EmbeddingSpace
 from recommender.selectors import access_user_by_external_id
 from recommender.services.config import active_config, active_config_version
 from recommender.services.encoders import encoder_for, encoder_settings
 from recommender.services.profiles import UserProfile, user_profile
+from recommender.services.side_by_side import run_after
 from recommender.services.spaces import active_space
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
@@ -45,18 +46,21 @@ def _response(
 ) -> dict:
     recommendation_id = uuid.uuid4().hex
     config_version = active_config_version(tenant)
-    ServedList.objects.for_tenant(tenant).create(
-        tenant=tenant,
-        recommendation_id=recommendation_id,
-        endpoint="search",
-        user=user,
-        item_ids=[r.item_id for r in results],
-        config_version=config_version.version if config_version else None,
+    item_ids = [r.item_id for r in results]
+    # The same writer as the other lists: after the response, on a pool thread.
+    run_after(
+        lambda: candidate_store.log_served_list(
+            tenant_id=tenant.pk,
+            recommendation_id=recommendation_id,
+            endpoint="search",
+            user_id=user.pk if user is not None else None,
+            item_ids=item_ids,
+            version_id=None,
+            config_version=config_version.version if config_version else None,
+        )
     )
     titles = dict(
-        Item.objects.for_tenant(tenant)
-        .filter(pk__in=[r.item_id for r in results])
-        .values_list("pk", "external_id")
+        Item.objects.for_tenant(tenant).filter(pk__in=item_ids).values_list("pk", "external_id")
     )
     items = []
     for result in results:

@@ -240,7 +240,7 @@ def _store_factors(version: ModelVersion, als: ALSSource, data: InteractionMatri
         version_id=version.pk,
         source="als",
         user_ids=data.user_ids,
-        item_ids=data.items.ids[cols] if cols.size else cols,
+        item_ids=data.items.ids[cols],
         scores=scores,
     )
     return len(active_cols)

@@ -14,6 +14,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from recommender.engine.config_schema import validate_config
+from recommender.models import Item, ServedList
 from recommender.services.config import active_config, config_save
 from recommender.services.encoders import encoder_for, encoder_settings
 from recommender.services.encoding import encode_tenant
@@ -160,6 +161,23 @@ def test_search_with_a_user_blends_query_and_profile(encoded: Encoded) -> None:
             + shares["profile"] * explanation["profile_similarity"],
             abs=1e-4,
         )
+
+
+def test_a_search_is_recorded_under_its_recommendation_id(encoded: Encoded) -> None:
+    body = search(encoded.api, query="tea kettle", user="buyer", count=3).json()
+    served = ServedList.objects.for_tenant(encoded.tenant).get(
+        recommendation_id=body["recommendation_id"]
+    )
+    assert served.endpoint == "search"
+    assert served.user is not None
+    assert served.user.external_id == "buyer"
+    assert served.model_version is None
+    names = dict(
+        Item.objects.for_tenant(encoded.tenant)
+        .filter(pk__in=served.item_ids)
+        .values_list("pk", "external_id")
+    )
+    assert [names[pk] for pk in served.item_ids] == ids(body["items"])
 
 
 def test_search_for_a_user_without_a_profile_is_plain_search(encoded: Encoded) -> None:
