@@ -61,9 +61,9 @@ from recommender.demo.catalog import generate_items  # noqa: E402
 from recommender.engine.config_schema import render_template  # noqa: E402
 from recommender.models.vectors import EmbeddingSpace  # noqa: E402
 from recommender.services.config import active_config  # noqa: E402
-from recommender.services.encoders import encoder_for, encoder_settings  # noqa: E402
-from recommender.services.rows import item_content_hash  # noqa: E402
-from recommender.services.spaces import space_activate, space_identity, target_space  # noqa: E402
+from recommender.services.encoding.encoders import encoder_for, encoder_settings  # noqa: E402
+from recommender.services.encoding.spaces import space_activate, space_identity, target_space  # noqa: E402
+from recommender.services.ingest.rows import item_content_hash  # noqa: E402
 from tenants.models import ApiKey, Tenant  # noqa: E402
 from tenants.services import api_key_create, tenant_get_or_create  # noqa: E402
 

@@ -33,7 +33,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from recommender.services.ingest import items_upsert_batch  # noqa: E402
+from recommender.services.ingest.batches import items_upsert_batch  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.services import api_key_create  # noqa: E402
 

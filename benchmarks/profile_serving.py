@@ -22,7 +22,7 @@ from typing import Any
 import _bench_data  # noqa: F401  (sets up Django and the benchmarks' data folder first)
 from django.db import connection
 
-from recommender.services.serving import ranked_list, recommend_for_user, similar_items
+from recommender.services.serving.lists import ranked_list, recommend_for_user, similar_items
 from tenants.models import Tenant
 from tenants.scoping import tenant_scope
 

@@ -245,7 +245,7 @@ def free_port() -> int:
 _THREADS_HOOK = """
 def post_worker_init(worker):
     import torch
-    from recommender.services import encoders
+    from recommender.services.encoding import encoders
 
     encoders._threads_configured = True
     torch.set_num_threads({threads})

@@ -42,9 +42,9 @@ from threadpoolctl import threadpool_limits
 from recommender.engine.data import InteractionMatrix
 from recommender.models import ModelVersion
 from recommender.services.config import active_config, config_save
-from recommender.services.training import train_tenant
-from recommender.services.training_data import load_events as load_training_events
-from recommender.services.training_data import load_items
+from recommender.services.training.data import load_events as load_training_events
+from recommender.services.training.data import load_items
+from recommender.services.training.train import train_tenant
 from tenants.scoping import tenant_scope
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,13 +3,15 @@
 from celery import shared_task
 
 from recommender.models import Job
-from recommender.services import encoding, imports, training
-from recommender.services.encode_queue import encoding_sweep
-from recommender.services.jobs import DEFAULT_QUEUE, RUN_JOB_TASK, JobService, job_run
-from recommender.services.train_queue import training_sweep
+from recommender.services.encoding import encode as encoding
+from recommender.services.encoding.queue import encoding_sweep
+from recommender.services.ingest import file_imports as imports
+from recommender.services.jobs.lifecycle import DEFAULT_QUEUE, RUN_JOB_TASK, JobService, job_run
+from recommender.services.training import train as training
+from recommender.services.training.queue import training_sweep
 
 # The service each job kind runs. A new kind adds its line here, and its queue to
-# `recommender.services.jobs.JOB_QUEUES` when it needs a GPU worker ("gpu").
+# `recommender.services.jobs.lifecycle.JOB_QUEUES` when it needs a GPU worker ("gpu").
 JOB_SERVICES: dict[str, JobService] = {
     Job.Kind.IMPORT_ITEMS: imports.import_job_run,
     Job.Kind.IMPORT_USERS: imports.import_job_run,

@@ -107,7 +107,7 @@ DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
 # these millisecond queries run.
 # max_scan_tuples bounds a filtered scan whose filter the query's neighbourhood rarely passes
 # (a user of books asking for kitchenware): it returns the nearest passing items it found by then,
-# and the other sources and the newest items fill the list (recommender.services.serving).
+# and the other sources and the newest items fill the list (recommender.services.serving.lists).
 # pgvector's 20,000 made such requests 139 ms in process at 100,000 items; 4,000 makes them 67.
 HNSW_MAX_SCAN_TUPLES = env_int("RECSYS_HNSW_MAX_SCAN_TUPLES", 4_000)
 _PGVECTOR_OPTIONS = (

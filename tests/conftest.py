@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from recommender.services import side_by_side
+from recommender.services.serving import side_by_side
 from tenants.models import ALL_SCOPES, Tenant
 from tenants.scoping import tenant_scope
 from tenants.services import api_key_create

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from recommender.engine.config_schema import DEFAULT_CONFIG
 from recommender.models import Job, RecommenderConfig
 from recommender.services.config import config_activate, config_save
-from recommender.services.jobs import job_create
+from recommender.services.jobs.lifecycle import job_create
 from recsys_platform.errors import ApplicationError
 from tenants.admin_base import OperableTenantFilter, TenantOwnedAdmin
 

@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from recommender.models import Job
-from recommender.services.imports import FILE_FORMATS, IMPORT_JOB_KINDS
-from recommender.services.jobs import ACTIVE_STATUSES, job_create
+from recommender.services.ingest.file_imports import FILE_FORMATS, IMPORT_JOB_KINDS
+from recommender.services.jobs.lifecycle import ACTIVE_STATUSES, job_create
 from recsys_platform.errors import ApplicationError
 from tenants.admin_base import OperableTenantFilter, TenantOwnedAdmin, operable_tenants
 from tenants.models import Tenant

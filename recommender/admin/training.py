@@ -14,9 +14,9 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from recommender.models import Job, ModelVersion
-from recommender.services.admin_preview import PreviewError, merged_config, preview_for_user
 from recommender.services.config import active_config, config_save
-from recommender.services.jobs import job_create
+from recommender.services.console.preview import PreviewError, merged_config, preview_for_user
+from recommender.services.jobs.lifecycle import job_create
 from recsys_platform.errors import ApplicationError
 from tenants.admin_base import OperableTenantFilter, TenantOwnedAdmin, operable_tenants
 from tenants.models import Tenant

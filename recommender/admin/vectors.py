@@ -9,7 +9,7 @@ from django.utils.html import format_html
 
 from recommender.admin.config import queue_reencode
 from recommender.models import EmbeddingSpace
-from recommender.services.spaces import space_overview, space_query
+from recommender.services.encoding.spaces import space_overview, space_query
 from recsys_platform.errors import ApplicationError
 from tenants.admin_base import OperableTenantFilter, TenantOwnedAdmin
 

@@ -5,8 +5,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from recommender.api import schemas
-from recommender.services import recommend, serving
-from recommender.services.model_versions import model_version_list
+from recommender.services.console.model_versions import model_version_list
+from recommender.services.search import semantic as recommend
+from recommender.services.serving import lists as serving
+from recommender.services.serving import params
 from tenants.api_base import TenantAPIView
 from tenants.models import SCOPE_MANAGE, SCOPE_RECOMMEND
 
@@ -125,7 +127,7 @@ class SearchView(TenantAPIView):
                 tenant=self.tenant,
                 query=recommend.parse_query(body.get("query")),
                 user_id=user,
-                count=recommend.parse_count(body.get("count")),
-                explain=recommend.parse_flag(body.get("explain"), "explain"),
+                count=params.parse_count(body.get("count")),
+                explain=params.parse_flag(body.get("explain"), "explain"),
             )
         )

@@ -12,8 +12,9 @@ from recommender import selectors
 from recommender.api import schemas
 from recommender.api.pagination import IdCursorPagination
 from recommender.api.wire import item_to_wire, job_to_wire, user_to_wire
-from recommender.services import catalog, ingest
-from recommender.services.jobs_api import job_start_from_api
+from recommender.services.ingest import batches as ingest
+from recommender.services.ingest import row_changes as catalog
+from recommender.services.jobs.api_start import job_start_from_api
 from tenants.api_base import TenantAPIView
 from tenants.models import SCOPE_INGEST, SCOPE_MANAGE
 

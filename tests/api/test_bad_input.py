@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from recommender.services.rows import MAX_ERRORS_REPORTED
+from recommender.services.ingest.rows import MAX_ERRORS_REPORTED
 from tenants.models import Tenant
 from tests.api.support import ApiResponse, assert_error, row_counts, tenant_rows
 from tests.factories import EndUserFactory, ItemFactory

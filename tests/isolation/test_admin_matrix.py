@@ -27,7 +27,7 @@ from recommender.models import (
     RecommenderConfig,
 )
 from recommender.services.config import config_save
-from recommender.services.spaces import target_space
+from recommender.services.encoding.spaces import target_space
 from tenants.models import ApiKey, Tenant
 from tenants.services import api_key_create
 

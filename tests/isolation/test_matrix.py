@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from recommender.api import urls as api_urls
 from recommender.models import EndUser, Item, Job, ModelVersion, ServedList
-from recommender.services.encoding import encode_tenant
+from recommender.services.encoding.encode import encode_tenant
 from tenants.models import Tenant
 from tests.api.support import ApiResponse, assert_error, tenant_rows
 from tests.factories import EndUserFactory, InteractionFactory, ItemFactory

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from recommender.services.ingest import items_upsert_batch
+from recommender.services.ingest.batches import items_upsert_batch
 from tenants.models import Tenant
 
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from recommender.models import Item, Job
-from recommender.services.jobs import job_create, job_run
+from recommender.services.jobs.lifecycle import job_create, job_run
 from recommender.tasks import JOB_SERVICES
 from tenants.models import Tenant
 

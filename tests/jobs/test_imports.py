@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from recommender.models import EndUser, Interaction, Item
-from recommender.services.imports import import_file
-from recommender.services.ingest import items_upsert_batch
+from recommender.services.ingest.batches import items_upsert_batch
+from recommender.services.ingest.file_imports import import_file
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
 from tests.jobs.files import interactions_csv

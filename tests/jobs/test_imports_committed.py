@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from recommender.models import Interaction, Item
-from recommender.services.imports import import_file
+from recommender.services.ingest.file_imports import import_file
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
 from tests.jobs.files import interactions_csv

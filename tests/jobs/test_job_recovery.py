@@ -13,9 +13,9 @@ import pytest
 from django.utils import timezone
 
 from recommender.models import Job
-from recommender.services.encode_queue import encoding_sweep
-from recommender.services.job_recovery import jobs_recover_stale
-from recommender.services.jobs import MAX_ATTEMPTS, job_run, jobs_running_stale
+from recommender.services.encoding.queue import encoding_sweep
+from recommender.services.jobs.lifecycle import MAX_ATTEMPTS, job_run, jobs_running_stale
+from recommender.services.jobs.recovery import jobs_recover_stale
 from recsys_platform.celery import app as celery_app
 from tenants.models import Tenant
 

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from recommender.models import Item, Job
-from recommender.services.jobs import MAX_ATTEMPTS, job_create, job_run
+from recommender.services.jobs.lifecycle import MAX_ATTEMPTS, job_create, job_run
 from recommender.tasks import JOB_SERVICES
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant

@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from rest_framework.test import APIClient
 
 from recommender.models import Interaction, Item, Job
-from recommender.services.jobs import job_create
+from recommender.services.jobs.lifecycle import job_create
 from tenants.models import Tenant
 from tests.jobs.files import interactions_csv
 

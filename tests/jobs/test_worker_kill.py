@@ -20,8 +20,8 @@ from django.conf import settings
 from django.db import connection
 
 from recommender.models import Item, Job
-from recommender.services.jobs import job_create, jobs_running_stale
-from recommender.services.rows import item_content_hash
+from recommender.services.ingest.rows import item_content_hash
+from recommender.services.jobs.lifecycle import job_create, jobs_running_stale
 from recommender.tasks import SWEEP_ENCODING_TASK
 from recsys_platform.celery import app as celery_app
 from tenants.models import Tenant

@@ -15,9 +15,9 @@ from recommender import vectorstore
 from recommender.models import EndUser, Interaction, Item
 from recommender.models.vectors import EmbeddingSpace
 from recommender.services.config import config_save
-from recommender.services.encoding import encode_tenant
-from recommender.services.rows import item_content_hash
-from recommender.services.spaces import active_space
+from recommender.services.encoding.encode import encode_tenant
+from recommender.services.encoding.spaces import active_space
+from recommender.services.ingest.rows import item_content_hash
 from tenants.models import Tenant
 from tenants.services import api_key_create
 

@@ -13,9 +13,9 @@ from recommender import vectorstore
 from recommender.models import EndUser, Item
 from recommender.models.vectors import EmbeddingSpace
 from recommender.services.config import active_config, config_save
-from recommender.services.encoders import encoder_for, encoder_settings
-from recommender.services.encoding import encode_tenant
-from recommender.services.spaces import active_space
+from recommender.services.encoding.encode import encode_tenant
+from recommender.services.encoding.encoders import encoder_for, encoder_settings
+from recommender.services.encoding.spaces import active_space
 from tenants.models import Tenant
 from tests.retrieval.conftest import (
     ITEM_IDS,

@@ -16,8 +16,8 @@ from rest_framework.test import APIClient
 from recommender.engine.config_schema import validate_config
 from recommender.models import Item, ServedList
 from recommender.services.config import active_config, config_save
-from recommender.services.encoders import encoder_for, encoder_settings
-from recommender.services.encoding import encode_tenant
+from recommender.services.encoding.encode import encode_tenant
+from recommender.services.encoding.encoders import encoder_for, encoder_settings
 from tenants.models import Tenant
 from tests.api.support import ApiResponse, assert_error
 from tests.retrieval.conftest import (

@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 
 from recommender.engine.encoders import PACKAGED_MINILM
 from recommender.services.config import active_config
-from recommender.services.encoding import encode_tenant
-from recommender.services.spaces import active_space
+from recommender.services.encoding.encode import encode_tenant
+from recommender.services.encoding.spaces import active_space
 from tenants.models import Tenant
 
 pytestmark = pytest.mark.slow

@@ -21,7 +21,7 @@ from recommender import vectorstore
 from recommender.engine.config_schema import validate_config
 from recommender.models import Item
 from recommender.models.vectors import EmbeddingSpace
-from recommender.services.spaces import target_space
+from recommender.services.encoding.spaces import target_space
 from tenants.models import Tenant
 
 DIM = 16

@@ -14,7 +14,7 @@ from recommender.engine.synthetic import PlantedDataset, planted_dataset, plante
 from recommender.models import EmbeddingSpace, EndUser, Interaction, Item, ModelVersion
 from recommender.models.vectors import settings_digest
 from recommender.services.config import config_save
-from recommender.services.training import train_tenant
+from recommender.services.training.train import train_tenant
 from tenants.models import Tenant
 
 VECTOR_DIM = 32

@@ -2,7 +2,7 @@
 
 import time
 
-from recommender.services.process_cache import ProcessCache
+from recommender.services.serving.process_cache import ProcessCache
 
 
 def test_a_value_is_computed_once_and_the_least_recently_used_goes_first() -> None:

@@ -13,8 +13,8 @@ from rest_framework.test import APIClient
 from recommender import vectorstore
 from recommender.engine.filters import parse_filter
 from recommender.models import EndUser, Interaction, Item
-from recommender.services.candidates import EXACT_FILTER_MAX, narrow_filter
-from recommender.services.spaces import active_space
+from recommender.services.encoding.spaces import active_space
+from recommender.services.serving.candidates import EXACT_FILTER_MAX, narrow_filter
 from tests.api.support import assert_error
 from tests.serving.conftest import Planted, configure
 

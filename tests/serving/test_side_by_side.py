@@ -9,9 +9,9 @@ import pytest
 from django.db import connection, transaction
 
 from recommender.models import Item, ServedList
-from recommender.services import side_by_side
-from recommender.services.serving import recommend_for_user, similar_items
-from recommender.services.training import train_tenant
+from recommender.services.serving import side_by_side
+from recommender.services.serving.lists import recommend_for_user, similar_items
+from recommender.services.training.train import train_tenant
 from tenants.models import Tenant
 from tenants.scoping import current_tenant_or_none, tenant_scope
 from tests.serving.conftest import configure, load_planted

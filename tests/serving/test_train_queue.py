@@ -8,7 +8,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from recommender.models import Job, ModelVersion
-from recommender.services.train_queue import first_model_request, training_due, training_sweep
+from recommender.services.training.queue import first_model_request, training_due, training_sweep
 from recommender.tasks import SWEEP_TRAINING_TASK
 from tenants.models import Tenant
 from tests.factories import EndUserFactory, ItemFactory

@@ -8,8 +8,8 @@ from rest_framework.test import APIClient
 
 from recommender.engine.filters import parse_filter
 from recommender.models import EndUser, Item, ItemNeighbours, ItemRanking, ModelVersion
-from recommender.services.candidates import user_candidates, user_history
-from recommender.services.serving import serving_context
+from recommender.services.serving.candidates import user_candidates, user_history
+from recommender.services.serving.lists import serving_context
 from tests.serving.conftest import Planted
 
 pytestmark = pytest.mark.django_db

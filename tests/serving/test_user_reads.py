@@ -10,9 +10,9 @@ from django.utils import timezone
 from recommender import vectorstore
 from recommender.engine.filters import parse_filter
 from recommender.models import EndUser, Interaction, Item, UserItems
-from recommender.services.candidates import user_candidates, user_history
-from recommender.services.serving import serving_context
-from recommender.services.training import USER_ITEMS_STORED
+from recommender.services.serving.candidates import user_candidates, user_history
+from recommender.services.serving.lists import serving_context
+from recommender.services.training.train import USER_ITEMS_STORED
 from tests.serving.conftest import Planted
 
 pytestmark = pytest.mark.django_db

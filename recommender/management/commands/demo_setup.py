@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from recommender.services.demo import demo_setup
+from recommender.services.ingest.demo import demo_setup
 
 
 class Command(BaseCommand):

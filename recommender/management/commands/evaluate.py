@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recommender.services.evaluation import metrics_table, tenant_evaluate
+from recommender.services.console.evaluation import metrics_table, tenant_evaluate
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
 from tenants.scoping import tenant_scope

@@ -12,13 +12,13 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from tqdm import tqdm
 
-from recommender.services.imports import (
+from recommender.services.ingest.file_imports import (
     DEFAULT_CHUNK_ROWS,
     IMPORT_JOB_KINDS,
     IMPORT_KINDS,
     import_file,
 )
-from recommender.services.jobs import job_create
+from recommender.services.jobs.lifecycle import job_create
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
 

@@ -5,9 +5,9 @@ from django.db import transaction
 
 from recommender import vectorstore
 from recommender.models import Item, Job
-from recommender.services.job_recovery import jobs_recover_stale
-from recommender.services.jobs import job_create
-from recommender.services.spaces import active_space
+from recommender.services.encoding.spaces import active_space
+from recommender.services.jobs.lifecycle import job_create
+from recommender.services.jobs.recovery import jobs_recover_stale
 from tenants.models import Tenant
 
 

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from recommender.models import EndUser, Item
 from recommender.selectors import access_item_by_external_id, access_user_by_external_id
-from recommender.services.rows import (
+from recommender.services.ingest.rows import (
     item_content_hash,
     parse_partial_item,
     parse_partial_user,

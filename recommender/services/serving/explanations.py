@@ -9,8 +9,8 @@ import numpy as np
 from recommender import vectorstore
 from recommender.engine.profiles import cosine_matrix
 from recommender.models import Item
-from recommender.services.candidates import Candidates, History, Serving
-from recommender.services.request_rules import Rules
+from recommender.services.serving.candidates import Candidates, History, Serving
+from recommender.services.serving.rules import Rules
 
 VERBS = {
     "view": "viewed",

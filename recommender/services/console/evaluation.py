@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from recommender.models import ModelVersion
 from recommender.services.config import active_config
-from recommender.services.spaces import active_space
-from recommender.services.training import evaluate_offline
-from recommender.services.training_data import load_content_vectors, load_events, load_items
+from recommender.services.encoding.spaces import active_space
+from recommender.services.training.data import load_content_vectors, load_events, load_items
+from recommender.services.training.train import evaluate_offline
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
 

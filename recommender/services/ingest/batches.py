@@ -14,8 +14,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from recommender.services.config import interaction_types
-from recommender.services.encode_queue import encoding_request
-from recommender.services.rows import (
+from recommender.services.encoding.queue import encoding_request
+from recommender.services.ingest.rows import (
     InteractionRow,
     ItemRow,
     RowErrors,

@@ -17,8 +17,9 @@ from recommender.engine.config_schema import SOURCE_NAMES
 from recommender.engine.diversity import cap_per_category, mmr
 from recommender.engine.fusion import Fused, fuse
 from recommender.selectors import access_item_by_external_id
-from recommender.services import explanations
-from recommender.services.candidates import (
+from recommender.services.encoding.spaces import active_space
+from recommender.services.serving import explanations
+from recommender.services.serving.candidates import (
     Candidates,
     History,
     Serving,
@@ -29,10 +30,9 @@ from recommender.services.candidates import (
     user_candidates,
     user_history,
 )
-from recommender.services.recommend import parse_count, parse_flag
-from recommender.services.request_rules import Rules, parse_rules
-from recommender.services.side_by_side import run_after
-from recommender.services.spaces import active_space
+from recommender.services.serving.params import parse_count, parse_flag
+from recommender.services.serving.rules import Rules, parse_rules
+from recommender.services.serving.side_by_side import run_after
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
 

@@ -20,7 +20,12 @@ from uuid import UUID
 from django.db import transaction
 
 from recommender.models import Job
-from recommender.services.jobs import MAX_ATTEMPTS, job_enqueue, job_give_up, jobs_running_stale
+from recommender.services.jobs.lifecycle import (
+    MAX_ATTEMPTS,
+    job_enqueue,
+    job_give_up,
+    jobs_running_stale,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Semantic search (the content space alone), and the parsers of count, flags and query text."""
+"""Semantic search (the content space alone) and the parser of its query text."""
 
 import uuid
 from dataclasses import dataclass
@@ -9,14 +9,13 @@ from recommender.models import EndUser, Item
 from recommender.models.vectors import EmbeddingSpace
 from recommender.selectors import access_user_by_external_id
 from recommender.services.config import active_config, active_config_version
-from recommender.services.encoders import encoder_for, encoder_settings
-from recommender.services.profiles import UserProfile, user_profile
-from recommender.services.side_by_side import run_after
-from recommender.services.spaces import active_space
+from recommender.services.encoding.encoders import encoder_for, encoder_settings
+from recommender.services.encoding.spaces import active_space
+from recommender.services.serving.profiles import UserProfile, user_profile
+from recommender.services.serving.side_by_side import run_after
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
 
-MAX_COUNT = 100
 QUERY_MAX_CHARS = 1000
 # With a user, search re-ranks this many query neighbours per requested result.
 PERSONAL_SEARCH_POOL = 4
@@ -129,36 +128,6 @@ def search(*, tenant: Tenant, query: str, user_id: str | None, count: int, expla
             for n in neighbours
         ]
     return _response(tenant, space, results, user)
-
-
-def parse_count(raw: Any, default: int = 10) -> int:
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError, OverflowError):
-        value = -1
-    if isinstance(raw, float) and not raw.is_integer():
-        value = -1  # int() would truncate 2.5 to 2 without a word
-    if isinstance(raw, bool) or not 1 <= value <= MAX_COUNT:
-        raise ApplicationError(
-            "validation_error",
-            f"'count' must be an integer from 1 to {MAX_COUNT}.",
-            details=[{"field": "count", "message": "out of range"}],
-        )
-    return value
-
-
-def parse_flag(raw: Any, name: str) -> bool:
-    if raw is None or raw in ("", "false", "0", False):
-        return False
-    if raw in ("true", "1", True):
-        return True
-    raise ApplicationError(
-        "validation_error",
-        f"'{name}' must be true or false.",
-        details=[{"field": name, "message": "not a boolean"}],
-    )
 
 
 def parse_query(raw: Any) -> str:

@@ -44,15 +44,14 @@ from django.utils import timezone
 
 from recommender.models import Job
 from recommender.services.config import interaction_types
-from recommender.services.ingest import (
+from recommender.services.ingest.batches import (
     resolve_interaction_items,
     users_ensure,
     write_interactions,
     write_items,
     write_users,
 )
-from recommender.services.jobs import ProgressReport
-from recommender.services.rows import (
+from recommender.services.ingest.rows import (
     MAX_ERRORS_REPORTED,
     InteractionRow,
     ItemRow,
@@ -63,6 +62,7 @@ from recommender.services.rows import (
     parse_rows,
     parse_user,
 )
+from recommender.services.jobs.lifecycle import ProgressReport
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
 

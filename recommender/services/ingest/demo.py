@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 
 from recommender.demo.catalog import generate_interactions, generate_items, generate_users
 from recommender.models import Item
-from recommender.services.ingest import (
+from recommender.services.ingest.batches import (
     interactions_store_batch,
     items_upsert_batch,
     users_upsert_batch,

@@ -98,7 +98,7 @@ def space_overview(*, space: EmbeddingSpace) -> dict[str, Any]:
 def space_query(*, space: EmbeddingSpace, query: str, count: int) -> list[dict[str, Any]]:
     """Top items of a space for a typed query (the operator's check that a space makes sense)."""
     from recommender.services.config import active_config
-    from recommender.services.encoders import encoder_for, encoder_settings
+    from recommender.services.encoding.encoders import encoder_for, encoder_settings
 
     runtime = active_config(space.tenant)["encoder"]
     encoder = encoder_for(encoder_settings({**runtime, **space.settings}))

@@ -3,7 +3,7 @@
 from typing import Any
 
 from recommender.models import Job
-from recommender.services.jobs import job_create
+from recommender.services.jobs.lifecycle import job_create
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
 

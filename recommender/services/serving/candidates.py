@@ -28,9 +28,9 @@ from recommender.models import (
 )
 from recommender.selectors import unknown_user
 from recommender.services.config import active_config, with_defaults
-from recommender.services.process_cache import ProcessCache
-from recommender.services.profiles import UserProfile, user_profile
-from recommender.services.side_by_side import run_side_by_side
+from recommender.services.serving.process_cache import ProcessCache
+from recommender.services.serving.profiles import UserProfile, user_profile
+from recommender.services.serving.side_by_side import run_side_by_side
 from tenants.models import Tenant
 
 ITEM_TO_ITEM_SOURCES = ("cooccurrence", "ease")

@@ -7,8 +7,8 @@ from django.db import connection
 
 from recommender.engine.config_schema import ConfigError, validate_config
 from recommender.selectors import access_user_by_external_id
-from recommender.services import serving
 from recommender.services.config import active_config
+from recommender.services.serving import lists as serving
 from recsys_platform.errors import ApplicationError, NotFoundError
 from tenants.models import Tenant
 

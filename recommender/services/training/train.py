@@ -36,9 +36,9 @@ from recommender.engine.splits import sample_users, temporal_split
 from recommender.models import EmbeddingSpace, Job, ModelVersion
 from recommender.models.vectors import settings_digest
 from recommender.services.config import active_config, active_config_version
-from recommender.services.jobs import ProgressReport
-from recommender.services.spaces import active_space, space_activate
-from recommender.services.training_data import (
+from recommender.services.encoding.spaces import active_space, space_activate
+from recommender.services.jobs.lifecycle import ProgressReport
+from recommender.services.training.data import (
     data_summary,
     load_content_vectors,
     load_events,

@@ -18,10 +18,10 @@ from recommender.engine.config_schema import render_template
 from recommender.models import Job
 from recommender.models.vectors import EmbeddingSpace
 from recommender.services.config import active_config
-from recommender.services.encoders import encoder_for, encoder_settings
-from recommender.services.jobs import ProgressReport
-from recommender.services.spaces import space_activate, target_space
-from recommender.services.train_queue import first_model_request
+from recommender.services.encoding.encoders import encoder_for, encoder_settings
+from recommender.services.encoding.spaces import space_activate, target_space
+from recommender.services.jobs.lifecycle import ProgressReport
+from recommender.services.training.queue import first_model_request
 from tenants.models import Tenant
 
 

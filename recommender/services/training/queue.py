@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from recommender.models import Interaction, Job, ModelVersion
 from recommender.services.config import active_config
-from recommender.services.jobs import job_create
+from recommender.services.jobs.lifecycle import job_create
 from tenants.models import Tenant
 
 

@@ -1,0 +1,1 @@
+"""Operator-facing services: preview, on-demand evaluation, model versions."""

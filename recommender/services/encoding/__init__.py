@@ -1,0 +1,1 @@
+"""Encoding: encoders, embedding spaces, encode jobs and their queueing."""

@@ -1,0 +1,1 @@
+"""Ingest: validation of incoming rows, batch upserts, single-row changes, file imports, demo."""

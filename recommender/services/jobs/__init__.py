@@ -1,0 +1,1 @@
+"""Jobs: one lifecycle wrapper, recovery of jobs whose worker died, and the job kinds."""

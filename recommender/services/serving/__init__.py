@@ -1,0 +1,1 @@
+"""Serving: what serves a tenant, candidates per source, fusion and rules, explanations."""

@@ -1,0 +1,37 @@
+"""Parsers of the parameters every list endpoint takes: `count` and boolean flags."""
+
+from typing import Any
+
+from recsys_platform.errors import ApplicationError
+
+MAX_COUNT = 100
+
+
+def parse_count(raw: Any, default: int = 10) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError, OverflowError):
+        value = -1
+    if isinstance(raw, float) and not raw.is_integer():
+        value = -1  # int() would truncate 2.5 to 2 without a word
+    if isinstance(raw, bool) or not 1 <= value <= MAX_COUNT:
+        raise ApplicationError(
+            "validation_error",
+            f"'count' must be an integer from 1 to {MAX_COUNT}.",
+            details=[{"field": "count", "message": "out of range"}],
+        )
+    return value
+
+
+def parse_flag(raw: Any, name: str) -> bool:
+    if raw is None or raw in ("", "false", "0", False):
+        return False
+    if raw in ("true", "1", True):
+        return True
+    raise ApplicationError(
+        "validation_error",
+        f"'{name}' must be true or false.",
+        details=[{"field": name, "message": "not a boolean"}],
+    )

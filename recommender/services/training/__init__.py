@@ -1,0 +1,1 @@
+"""Training: a tenant's data as arrays, fit and store sources, evaluation, queueing."""
