@@ -8,9 +8,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from recommender.engine.config_schema import DEFAULT_CONFIG
 from recommender.models import Job, RecommenderConfig
-from recommender.services.config import config_activate, config_save
+from recommender.services.config import config_activate, config_save, default_config
 from recommender.services.jobs.lifecycle import job_create
 from recsys_platform.errors import ApplicationError
 from tenants.admin_base import OperableTenantFilter, TenantOwnedAdmin
@@ -63,7 +62,7 @@ class RecommenderConfigAdmin(TenantOwnedAdmin):
         if source is not None:
             initial.update(tenant=source.tenant_id, data=source.data)
         else:
-            initial.setdefault("data", DEFAULT_CONFIG)  # type: ignore[arg-type]
+            initial.setdefault("data", default_config())  # type: ignore[arg-type]
         return initial
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:

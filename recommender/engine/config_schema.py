@@ -10,13 +10,16 @@ import string
 from typing import Any
 
 from recommender.engine.filters import FilterError, parse_filter_text
+from recommender.engine.sources import SOURCE_SPECS
+from recommender.engine.sources.registry import WEIGHT
 
 DEFAULT_ITEM_TEMPLATE = "{title}. {description}. Categories: {categories}"
 DEFAULT_USER_TEMPLATE = "{profile_text}"
 ITEM_TEMPLATE_FIELDS = frozenset({"title", "description", "categories", "attributes", "id"})
 USER_TEMPLATE_FIELDS = frozenset({"profile_text", "attributes", "id"})
 
-DEFAULT_CONFIG: dict[str, Any] = {
+# Every section but "sources", whose defaults each source declares in its registry entry.
+_DEFAULT_SECTIONS: dict[str, Any] = {
     "encoder": {
         "model": "packaged:all-MiniLM-L6-v2",
         "pooling": "mean",
@@ -44,27 +47,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "text_weight": 0.3,
         "max_events": 200,
     },
-    # A source is enabled when its weight is above 0. popular and trending are trained whatever
-    # their weight: /popular, /trending and the cold-user fallback need them.
-    "sources": {
-        # Defaults chosen on the demo shop's offline evaluation (README): co-occurrence leads, the
-        # text and ALS sources add coverage and serve what co-occurrence cannot reach.
-        "content": {"weight": 0.5},
-        "als": {
-            "weight": 0.5,
-            "factors": 64,
-            "iterations": 15,
-            # Hu, Koren & Volinsky's alpha of 40; with regularization 1 it lifted ALS NDCG@10 from
-            # 0.027 to 0.037 at 100,000 items and from 0.054 to 0.057 on the demo shop.
-            "regularization": 1.0,
-            "alpha": 40.0,
-        },
-        "ease": {"weight": 0.0, "l2": 250.0, "max_items": 20_000},
-        "cooccurrence": {"weight": 1.0},
-        "popular": {"weight": 0.1, "half_life_days": 7.0},
-        "trending": {"weight": 0.0, "window_days": 7.0},
-        "newest": {"weight": 0.0},
-    },
+    # "sources" comes from the source registry (recommender.engine.sources): see default_config.
     "fusion": {"method": "weighted", "rrf_k": 60},
     "rules": {
         # Interaction types whose items are never recommended back to the user: "all" or a list
@@ -91,22 +74,19 @@ DEFAULT_CONFIG: dict[str, Any] = {
     },
 }
 
-SOURCE_NAMES = ("content", "als", "ease", "cooccurrence", "popular", "trending", "newest")
-# Per source setting: (kind, low, high). "weight" is common to all.
-_SOURCE_SETTINGS: dict[str, dict[str, tuple[type, float, float]]] = {
-    "content": {},
-    "als": {
-        "factors": (int, 2, 512),
-        "iterations": (int, 1, 100),
-        "regularization": (float, 0.0, 100.0),
-        "alpha": (float, 0.0, 1000.0),
-    },
-    "ease": {"l2": (float, 0.0, 1e7), "max_items": (int, 10, 50_000)},
-    "cooccurrence": {},
-    "popular": {"half_life_days": (float, 0.01, 3650.0)},
-    "trending": {"window_days": (float, 0.01, 365.0)},
-    "newest": {},
-}
+
+def default_config() -> dict[str, Any]:
+    """The whole default configuration: the fixed sections and every registered source's.
+
+    A source is enabled when its weight is above 0; those marked always-trained (popular,
+    trending) are trained whatever their weight, as /popular, /trending and cold users need them.
+    """
+    config: dict[str, Any] = {}
+    for section, values in copy.deepcopy(_DEFAULT_SECTIONS).items():
+        config[section] = values
+        if section == "profile":  # where operators have always found it
+            config["sources"] = {name: spec.defaults() for name, spec in SOURCE_SPECS.items()}
+    return config
 
 
 class ConfigError(ValueError):
@@ -158,14 +138,15 @@ def validate_config(raw: Any) -> dict[str, Any]:
     """Defaults filled in and every field checked; raises ConfigError listing all problems."""
     if not isinstance(raw, dict):
         raise ConfigError([{"field": "", "message": "the configuration must be a JSON object"}])
-    unknown = sorted(set(raw) - set(DEFAULT_CONFIG))
+    defaults = default_config()
+    unknown = sorted(set(raw) - set(defaults))
     errors = [{"field": key, "message": "unknown section"} for key in unknown]
-    config = _merge(DEFAULT_CONFIG, raw)
+    config = _merge(defaults, raw)
 
     encoder = config["encoder"]
     if not isinstance(encoder, dict):
         raise ConfigError([{"field": "encoder", "message": "must be an object"}])
-    for key in sorted(set(encoder) - set(DEFAULT_CONFIG["encoder"])):
+    for key in sorted(set(encoder) - set(defaults["encoder"])):
         errors.append({"field": f"encoder.{key}", "message": "unknown setting"})
     _check(
         errors,
@@ -288,18 +269,23 @@ def _number_errors(
 def _source_errors(sources: Any) -> list[dict[str, str]]:
     if not isinstance(sources, dict):
         return [{"field": "sources", "message": "must be an object"}]
+    names = list(SOURCE_SPECS)
     errors = [
-        {"field": f"sources.{name}", "message": f"unknown source; use {list(SOURCE_NAMES)}"}
-        for name in sorted(set(sources) - set(SOURCE_NAMES))
+        {"field": f"sources.{name}", "message": f"unknown source; use {names}"}
+        for name in sorted(set(sources) - set(names))
     ]
-    for name in SOURCE_NAMES:
+    for name, spec in SOURCE_SPECS.items():
         settings = sources.get(name)
         if not isinstance(settings, dict):
             errors.append({"field": f"sources.{name}", "message": "must be an object"})
             continue
-        specs = {"weight": (float, 0.0, 100.0), **_SOURCE_SETTINGS[name]}
-        errors += _number_errors(settings, specs, f"sources.{name}")
-    if not errors and not any(sources[name]["weight"] > 0 for name in SOURCE_NAMES):
+        specs = {"weight": WEIGHT, **spec.settings}
+        errors += _number_errors(
+            settings,
+            {key: (s.kind, s.low, s.high) for key, s in specs.items()},
+            f"sources.{name}",
+        )
+    if not errors and not any(sources[name]["weight"] > 0 for name in names):
         errors.append({"field": "sources", "message": "at least one source needs a weight > 0"})
     return errors
 

@@ -5,7 +5,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
-from recommender.engine.config_schema import DEFAULT_CONFIG, ConfigError, validate_config
+from recommender.engine.config_schema import ConfigError, default_config, validate_config
 from recommender.models import RecommenderConfig
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
@@ -79,4 +79,4 @@ def config_activate(*, config: RecommenderConfig) -> RecommenderConfig:
     return config
 
 
-__all__ = ["DEFAULT_CONFIG", "active_config", "config_activate", "config_save"]
+__all__ = ["active_config", "config_activate", "config_save", "default_config"]

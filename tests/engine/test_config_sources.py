@@ -4,12 +4,8 @@ from typing import Any
 
 import pytest
 
-from recommender.engine.config_schema import (
-    DEFAULT_CONFIG,
-    SOURCE_NAMES,
-    ConfigError,
-    validate_config,
-)
+from recommender.engine.config_schema import ConfigError, default_config, validate_config
+from recommender.engine.sources import SOURCE_SPECS
 
 
 def _errors(raw: dict[str, Any]) -> dict[str, str]:
@@ -20,7 +16,7 @@ def _errors(raw: dict[str, Any]) -> dict[str, str]:
 
 def test_defaults_enable_content_als_cooccurrence_and_popular() -> None:
     config = validate_config({})
-    enabled = {name for name in SOURCE_NAMES if config["sources"][name]["weight"] > 0}
+    enabled = {name for name in SOURCE_SPECS if config["sources"][name]["weight"] > 0}
     assert enabled == {"content", "als", "cooccurrence", "popular"}
     assert config["fusion"]["method"] == "weighted"
     assert config["rules"]["exclude_seen"] == "all"
@@ -29,7 +25,7 @@ def test_defaults_enable_content_als_cooccurrence_and_popular() -> None:
 def test_partial_source_settings_keep_the_other_defaults() -> None:
     config = validate_config({"sources": {"ease": {"weight": 2.0}}})
     assert config["sources"]["ease"] == {"weight": 2.0, "l2": 250.0, "max_items": 20_000}
-    assert config["sources"]["als"] == DEFAULT_CONFIG["sources"]["als"]
+    assert config["sources"]["als"] == default_config()["sources"]["als"]
 
 
 def test_bad_source_settings_are_named() -> None:
@@ -48,7 +44,7 @@ def test_bad_source_settings_are_named() -> None:
 
 
 def test_all_sources_off_is_refused() -> None:
-    errors = _errors({"sources": {name: {"weight": 0} for name in SOURCE_NAMES}})
+    errors = _errors({"sources": {name: {"weight": 0} for name in SOURCE_SPECS}})
     assert "at least one source" in errors["sources"]
 
 

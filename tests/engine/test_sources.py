@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits
 from recommender.engine.data import SECONDS_PER_DAY, Events, InteractionMatrix, ItemTable
 from recommender.engine.sources import (
     NO_OPINION,
-    SOURCE_NAMES,
+    SOURCE_SPECS,
     ALSSource,
     CandidateSource,
     ContentSource,
@@ -76,7 +76,7 @@ def fitted(
     planted: PlantedDataset, data: InteractionMatrix, item_vectors: np.ndarray
 ) -> dict[str, CandidateSource]:
     sources = {}
-    for name in SOURCE_NAMES:
+    for name in SOURCE_SPECS:
         inputs = {"item_vectors": item_vectors} if name == "content" else {}
         source = make_source(name, {"weight": 1.0, **SMALL_SETTINGS.get(name, {})}, **inputs)
         source.fit(data, events=planted.events)
@@ -94,7 +94,7 @@ def _own_group_share(planted: PlantedDataset, data: InteractionMatrix, cols: np.
 # --- the contract -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", SOURCE_NAMES)
+@pytest.mark.parametrize("name", SOURCE_SPECS)
 class TestSourceContract:
     def test_scores_every_item_for_every_user(
         self, fitted: dict[str, CandidateSource], data: InteractionMatrix, name: str
@@ -179,7 +179,7 @@ class TestSourceContract:
 
 
 def test_make_source_knows_the_configured_names_and_refuses_unknown_settings() -> None:
-    assert set(SOURCE_NAMES) == {
+    assert set(SOURCE_SPECS) == {
         "content",
         "als",
         "ease",

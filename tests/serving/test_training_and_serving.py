@@ -8,8 +8,9 @@ from rest_framework.test import APIClient
 
 from recommender.engine.filters import parse_filter
 from recommender.models import EndUser, Item, ItemNeighbours, ItemRanking, ModelVersion
-from recommender.services.serving.candidates import user_candidates, user_history
-from recommender.services.serving.lists import serving_context
+from recommender.services.serving.candidates import user_candidates
+from recommender.services.serving.history import user_history
+from recommender.services.serving.state import serving_for
 from tests.serving.conftest import Planted
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +71,7 @@ def test_a_user_who_arrived_after_training_gets_als_results(
     version = ModelVersion.objects.for_tenant(tenant).get(status="active")
     assert "gram" in version.sources["als"]
     assert "gram" not in api.get("/api/v1/models").json()["results"][0]["sources"]["als"]
-    with_scope = serving_context(tenant)
+    with_scope = serving_for(tenant)
     history = user_history(user_id=late.pk, serving=with_scope, exclude_types=None)
     found = user_candidates(
         serving=with_scope,

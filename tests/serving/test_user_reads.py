@@ -10,9 +10,10 @@ from django.utils import timezone
 from recommender import vectorstore
 from recommender.engine.filters import parse_filter
 from recommender.models import EndUser, Interaction, Item, UserItems
-from recommender.services.serving.candidates import user_candidates, user_history
-from recommender.services.serving.lists import serving_context
-from recommender.services.training.train import USER_ITEMS_STORED
+from recommender.services.serving.candidates import user_candidates
+from recommender.services.serving.history import user_history
+from recommender.services.serving.state import serving_for
+from recommender.services.training.artifacts import USER_ITEMS_STORED
 from tests.serving.conftest import Planted
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +48,7 @@ def test_one_read_returns_what_the_separate_reads_return(planted: Planted) -> No
     tenant, version = planted.tenant, planted.version
     assert version is not None
     assert version.cf_space is not None
-    serving = serving_context(tenant)
+    serving = serving_for(tenant)
     assert serving.content_space is not None
     user = _first_user(planted)
     bought = Item.objects.for_tenant(tenant).exclude(interactions__user=user).first()
@@ -115,7 +116,7 @@ def test_one_read_returns_what_the_separate_reads_return(planted: Planted) -> No
 def test_als_candidates_come_from_the_stored_list_and_from_the_index_when_it_runs_short(
     planted: Planted,
 ) -> None:
-    serving = serving_context(planted.tenant)
+    serving = serving_for(planted.tenant)
     assert serving.cf_space is not None
     user = _first_user(planted)
     history = user_history(user_id=user.pk, serving=serving, exclude_types=None)

@@ -1,4 +1,5 @@
-"""Candidate sources, built by name from a tenant's configuration.
+"""Candidate sources, declared once in the registry (`registry.SOURCE_SPECS`) and built by name
+from a tenant's configuration.
 
 `make_source("als", {"weight": 1.0, "factors": 64})` ignores `weight` (fusion's business) and
 refuses settings a source does not know. Inputs that are data rather than settings (the content
@@ -12,6 +13,7 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
+from recommender.engine.sources import als, content, cooccurrence, ease, newest, popularity
 from recommender.engine.sources.als import ALSSource
 from recommender.engine.sources.base import (
     NO_OPINION,
@@ -26,19 +28,25 @@ from recommender.engine.sources.cooccurrence import CooccurrenceSource
 from recommender.engine.sources.ease import EASESource, TooManyItems
 from recommender.engine.sources.newest import NewestSource
 from recommender.engine.sources.popularity import PopularSource, TrendingSource
+from recommender.engine.sources.registry import (
+    SOURCE_SPECS,
+    Setting,
+    SourceSpec,
+    TrainingInputs,
+    enabled_sources,
+    register,
+    source_names,
+    trained_sources,
+)
 
-SOURCES: dict[str, type[CandidateSource]] = {
-    "content": ContentSource,
-    "als": ALSSource,
-    "ease": EASESource,
-    "cooccurrence": CooccurrenceSource,
-    "popular": PopularSource,
-    "trending": TrendingSource,
-    "newest": NewestSource,
-}
-SOURCE_NAMES: tuple[str, ...] = tuple(SOURCES)
-# Keys of a configured source that belong to fusion, not to the source.
-FUSION_KEYS = frozenset({"weight"})
+# The registration order is the order sources are trained, fused and listed.
+register(content.SPEC)
+register(als.SPEC)
+register(ease.SPEC)
+register(cooccurrence.SPEC)
+register(popularity.POPULAR_SPEC)
+register(popularity.TRENDING_SPEC)
+register(newest.SPEC)
 
 
 class SourceSettingError(ValueError):
@@ -47,23 +55,22 @@ class SourceSettingError(ValueError):
 
 def make_source(name: str, settings: Mapping[str, Any], **inputs: Any) -> CandidateSource:
     """A new, unfitted source `name` with `settings` (minus `weight`) and data `inputs`."""
-    if name not in SOURCES:
-        raise SourceSettingError(f"unknown source {name!r}; use one of {list(SOURCE_NAMES)}")
-    source_class = SOURCES[name]
-    kwargs = {key: value for key, value in settings.items() if key not in FUSION_KEYS}
-    accepted = set(inspect.signature(source_class.__init__).parameters) - {"self"}
+    if name not in SOURCE_SPECS:
+        raise SourceSettingError(f"unknown source {name!r}; use one of {list(source_names())}")
+    factory = SOURCE_SPECS[name].factory
+    kwargs = {key: value for key, value in settings.items() if key != "weight"}
+    accepted = set(inspect.signature(factory).parameters)
     unknown = sorted(set(kwargs) - accepted)
     if unknown:
         raise SourceSettingError(
             f"source {name!r} has no setting {', '.join(unknown)}; it takes {sorted(accepted)}"
         )
-    return source_class(**inputs, **kwargs)
+    return factory(**inputs, **kwargs)
 
 
 __all__ = [
     "NO_OPINION",
-    "SOURCES",
-    "SOURCE_NAMES",
+    "SOURCE_SPECS",
     "ALSSource",
     "CandidateSource",
     "ContentSource",
@@ -74,9 +81,16 @@ __all__ = [
     "NewestSource",
     "NotFittedError",
     "PopularSource",
+    "Setting",
     "SourceSettingError",
+    "SourceSpec",
     "TooManyItems",
+    "TrainingInputs",
     "TrendingSource",
+    "enabled_sources",
     "make_source",
+    "register",
+    "source_names",
     "top_k",
+    "trained_sources",
 ]

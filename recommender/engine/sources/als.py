@@ -24,6 +24,7 @@ from recommender.engine.sources.base import (
     Rows,
     Scores,
 )
+from recommender.engine.sources.registry import Setting, SourceSpec
 
 Factors = npt.NDArray[np.float32]
 
@@ -226,3 +227,21 @@ class ALSSource(CandidateSource):
         scores[:, norms < 1e-12] = NO_OPINION
         scores[norms[cols] < 1e-12] = NO_OPINION
         return self._similar_from_scores(cols, scores, k)
+
+
+SPEC = SourceSpec(
+    name="als",
+    factory=ALSSource,
+    artifact="factors",
+    settings={
+        "factors": Setting(int, 2, 512, 64, "latent dimensions per user and item"),
+        "iterations": Setting(int, 1, 100, 15, "ALS sweeps"),
+        # Hu, Koren & Volinsky's alpha of 40; with regularization 1 it lifted ALS NDCG@10 from
+        # 0.027 to 0.037 at 100,000 items and from 0.054 to 0.057 on the demo shop.
+        "regularization": Setting(float, 0.0, 100.0, 1.0, "L2 penalty on the factors"),
+        "alpha": Setting(float, 0.0, 1000.0, 40.0, "confidence per unit of interaction weight"),
+    },
+    default_weight=0.5,
+    personal=True,
+    user_phrase="Liked by people whose tastes match yours",
+)

@@ -15,6 +15,7 @@ import numpy.typing as npt
 from recommender.engine.data import InteractionMatrix
 from recommender.engine.profiles import Vectors, profile_vector
 from recommender.engine.sources.base import NO_OPINION, CandidateSource, Rows, Scores
+from recommender.engine.sources.registry import SourceSpec
 
 _ZERO = 1e-12
 
@@ -104,3 +105,24 @@ class ContentSource(CandidateSource):
         cols = np.asarray(item_cols, dtype=np.int64)
         scores = self.score_profiles(self.item_vectors[cols], self.has_vector[cols])
         return self._similar_from_scores(cols, scores, k)
+
+
+SPEC = SourceSpec(
+    name="content",
+    factory=ContentSource,
+    artifact="content_vectors",
+    default_weight=0.5,
+    personal=True,
+    similar_items=True,
+    user_phrase="Matches your profile",
+    item_phrase="Similar in description to {seed}",
+    prepare=lambda inputs: (
+        None
+        if inputs.content_vectors is None
+        else {
+            "item_vectors": inputs.content_vectors,
+            "text_weight": float(inputs.config["profile"]["text_weight"]),
+        }
+    ),
+    unavailable="no item vectors yet (encoding has not run)",
+)

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 
 from recommender.engine.data import InteractionMatrix
 from recommender.engine.sources.base import ItemNeighbourSource, prune_rows
+from recommender.engine.sources.registry import SourceSpec, neighbour_count
 
 
 class CooccurrenceSource(ItemNeighbourSource):
@@ -88,3 +89,15 @@ def _blocks(row_bound: np.ndarray, budget: int) -> list[tuple[int, int]]:
         done = float(cumulative[stop - 1])
         start = stop
     return ranges
+
+
+SPEC = SourceSpec(
+    name="cooccurrence",
+    factory=CooccurrenceSource,
+    artifact="neighbour_lists",
+    default_weight=1.0,
+    personal=True,
+    similar_items=True,
+    item_phrase="Often chosen together with {seed}",
+    prepare=neighbour_count,
+)

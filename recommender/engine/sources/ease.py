@@ -17,6 +17,7 @@ from scipy.linalg import lapack
 
 from recommender.engine.data import InteractionMatrix
 from recommender.engine.sources.base import ItemNeighbourSource, prune_rows
+from recommender.engine.sources.registry import Setting, SourceSpec, neighbour_count
 
 # Columns of the Gram matrix computed per sparse product, and rows pruned per argpartition:
 # bounds the temporary memory next to the dense n x n matrix.
@@ -130,3 +131,18 @@ def _row_candidates(dense: np.ndarray, top_n: int) -> sp.csr_matrix:
         shape=dense.shape,
         dtype=np.float32,
     )
+
+
+SPEC = SourceSpec(
+    name="ease",
+    factory=EASESource,
+    artifact="neighbour_lists",
+    settings={
+        "l2": Setting(float, 0.0, 1e7, 250.0, "L2 penalty of the item x item weights"),
+        "max_items": Setting(int, 10, 50_000, 20_000, "larger catalogues skip EASE (n² memory)"),
+    },
+    personal=True,
+    similar_items=True,
+    item_phrase="Often chosen together with {seed}",
+    prepare=neighbour_count,
+)

@@ -8,6 +8,7 @@ import numpy as np
 
 from recommender.engine.data import SECONDS_PER_DAY, InteractionMatrix
 from recommender.engine.sources.base import GlobalSource
+from recommender.engine.sources.registry import SourceSpec
 
 
 class NewestSource(GlobalSource):
@@ -32,3 +33,12 @@ class NewestSource(GlobalSource):
     def _fit(self, data: InteractionMatrix, **context: Any) -> None:
         ages = np.maximum(data.now - data.items.created, 0.0) / SECONDS_PER_DAY
         self._item_scores = np.power(0.5, ages / self.half_life_days).astype(np.float32)
+
+
+SPEC = SourceSpec(
+    name="newest",
+    factory=NewestSource,
+    artifact="live",
+    ranking=True,
+    user_phrase="New{where}: recently added",
+)

@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from recommender.engine.data import SECONDS_PER_DAY, Events, InteractionMatrix
 from recommender.engine.sources.base import NO_OPINION, GlobalSource
+from recommender.engine.sources.registry import Setting, SourceSpec
 
 
 def _events_of(context: dict[str, Any], name: str) -> Events:
@@ -111,3 +112,26 @@ class TrendingSource(GlobalSource):
         growth = np.log2((recent + self.prior) / (previous + self.prior))
         trending = (recent >= self.min_recent) & (recent > previous)
         self._item_scores = np.where(trending, growth, NO_OPINION).astype(np.float32)
+
+
+POPULAR_SPEC = SourceSpec(
+    name="popular",
+    factory=PopularSource,
+    artifact="ranking",
+    settings={
+        "half_life_days": Setting(float, 0.01, 3650.0, 7.0, "half-life of an event's weight")
+    },
+    default_weight=0.1,
+    ranking=True,
+    always_trained=True,
+    user_phrase="Popular{where} this week",
+)
+TRENDING_SPEC = SourceSpec(
+    name="trending",
+    factory=TrendingSource,
+    artifact="ranking",
+    settings={"window_days": Setting(float, 0.01, 365.0, 7.0, "the recent window compared")},
+    ranking=True,
+    always_trained=True,
+    user_phrase="Trending{where} this week",
+)

@@ -8,9 +8,12 @@ import numpy as np
 
 from recommender import vectorstore
 from recommender.engine.profiles import cosine_matrix
+from recommender.engine.sources import SOURCE_SPECS
 from recommender.models import Item
-from recommender.services.serving.candidates import Candidates, History, Serving
+from recommender.services.serving.candidates import Candidates
+from recommender.services.serving.history import History
 from recommender.services.serving.rules import Rules
+from recommender.services.serving.state import Serving
 
 VERBS = {
     "view": "viewed",
@@ -20,7 +23,6 @@ VERBS = {
     "like": "liked",
     "rating": "rated",
 }
-ITEM_TO_ITEM = ("cooccurrence", "ease")
 
 
 def _sources(shares: Mapping[str, float]) -> list[dict[str, Any]]:
@@ -28,7 +30,6 @@ def _sources(shares: Mapping[str, float]) -> list[dict[str, Any]]:
     return [{"source": name, "share": round(share, 3)} for name, share in ordered]
 
 
-PERSONAL = ("content", "cooccurrence", "ease", "als")
 # A personal reason ("Because you bought X") is given when its source holds this share.
 PERSONAL_SHARE = 0.3
 
@@ -36,7 +37,7 @@ PERSONAL_SHARE = 0.3
 def _dominant(shares: Mapping[str, float]) -> str:
     """The source whose sentence explains the item: the largest personal one when it holds a
     fair share, else the largest of all."""
-    personal = {name: share for name, share in shares.items() if name in PERSONAL}
+    personal = {name: share for name, share in shares.items() if SOURCE_SPECS[name].personal}
     pool = personal if personal and max(personal.values()) >= PERSONAL_SHARE else shares
     return min(pool.items(), key=lambda pair: (-pair[1], pair[0]))[0]
 
@@ -46,13 +47,9 @@ def _category_phrase(item: Any, rules: Rules) -> str:
     return f" in {wanted[0]}" if wanted else ""
 
 
-def _ranking_text(source: str, item: Any, rules: Rules) -> str:
-    where = _category_phrase(item, rules)
-    if source == "popular":
-        return f"Popular{where} this week"
-    if source == "trending":
-        return f"Trending{where} this week"
-    return f"New{where}: recently added"
+def _user_text(source: str, item: Any, rules: Rules) -> str:
+    """The source's own sentence for an item in a user's (or a ranking's) list."""
+    return SOURCE_SPECS[source].user_phrase.replace("{where}", _category_phrase(item, rules))
 
 
 def _closest_evidence(
@@ -105,7 +102,8 @@ def for_user(
         item: evidence[item] for item in content_ids if item in evidence
     }
     for item, source in dominant.items():
-        seed = candidates.because.get(source, {}).get(item) if source in ITEM_TO_ITEM else None
+        # Neighbour-list sources name the history item that put each candidate there.
+        seed = candidates.because.get(source, {}).get(item)
         if seed is not None:
             because[item] = (seed, history.kinds.get(seed, "view"), None)
     names = _titles(Item.objects.for_tenant(serving.tenant), [b[0] for b in because.values()])
@@ -120,12 +118,8 @@ def for_user(
             if similarity is not None:
                 entry["because_of"]["similarity"] = round(similarity, 6)
             entry["text"] = f"Because you {VERBS.get(kind, 'interacted with')} {title}"
-        elif source == "content":
-            entry["text"] = "Matches your profile"
-        elif source == "als":
-            entry["text"] = "Liked by people whose tastes match yours"
         else:
-            entry["text"] = _ranking_text(source, items[item], rules)
+            entry["text"] = _user_text(source, items[item], rules)
         out[item] = entry
     return out
 
@@ -135,13 +129,7 @@ def for_item(
 ) -> dict[int, dict[str, Any]]:
     out = {}
     for item, shares in ranked:
-        source = _dominant(shares)
-        if source == "content":
-            text = f"Similar in description to {seed_title}"
-        elif source in ITEM_TO_ITEM:
-            text = f"Often chosen together with {seed_title}"
-        else:
-            text = "Recently added"
+        text = SOURCE_SPECS[_dominant(shares)].item_phrase.replace("{seed}", seed_title)
         out[item] = {"sources": _sources(shares), "text": text}
     return out
 
@@ -152,7 +140,7 @@ def for_ranking(
     return {
         item: {
             "sources": [{"source": ranking, "share": 1.0}],
-            "text": _ranking_text(ranking, items[item], rules),
+            "text": _user_text(ranking, items[item], rules),
         }
         for item in ranked
     }

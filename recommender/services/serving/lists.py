@@ -13,26 +13,24 @@ from typing import Any
 import numpy as np
 
 from recommender import candidate_store, vectorstore
-from recommender.engine.config_schema import SOURCE_NAMES
 from recommender.engine.diversity import cap_per_category, mmr
 from recommender.engine.fusion import Fused, fuse
+from recommender.engine.sources import enabled_sources
+from recommender.engine.sources.registry import similar_item_sources
 from recommender.selectors import access_item_by_external_id
 from recommender.services.encoding.spaces import active_space
 from recommender.services.serving import explanations
 from recommender.services.serving.candidates import (
     Candidates,
-    History,
-    Serving,
     item_candidates,
-    ranking_candidates,
-    serving_for,
-    serving_for_user,
     user_candidates,
-    user_history,
 )
+from recommender.services.serving.history import History, user_history
 from recommender.services.serving.params import parse_count, parse_flag
 from recommender.services.serving.rules import Rules, parse_rules
 from recommender.services.serving.side_by_side import run_after
+from recommender.services.serving.source_reads import ranking_candidates
+from recommender.services.serving.state import Serving, serving_for, serving_for_user
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
 
@@ -48,11 +46,6 @@ def _pool(count: int) -> int:
     return min(MAX_POOL, max(MIN_POOL, POOL_PER_ITEM * count))
 
 
-def serving_context(tenant: Tenant, config: dict[str, Any] | None = None) -> Serving:
-    """What serves the tenant now; `config` replaces the active configuration (draft preview)."""
-    return serving_for(tenant, config)
-
-
 @dataclass
 class Ranked:
     item: int
@@ -63,10 +56,6 @@ class Ranked:
     def shares(self) -> dict[str, float]:
         # Computed for the served items only: a pool holds hundreds of candidates.
         return self.fused.shares()
-
-
-def _enabled(serving: Serving) -> list[str]:
-    return [name for name in SOURCE_NAMES if serving.weight(name) > 0]
 
 
 def _boosted(fused: list[Fused], rules: Rules, items: Mapping[int, Any]) -> list[Ranked]:
@@ -279,7 +268,7 @@ def recommend_for_user(
     if history.is_empty:
         candidates, weights = _cold_start(serving, user_pk, history, pool, rules)
     else:
-        sources = _enabled(serving)
+        sources = enabled_sources(serving.config)
         candidates = user_candidates(
             serving=serving,
             user_id=user_pk,
@@ -344,10 +333,10 @@ def similar_items(
 ) -> dict[str, Any]:
     """Items like this one: content neighbours fused with co-occurrence (and EASE) lists."""
     item = access_item_by_external_id(item_id)
-    serving = serving_context(tenant)
+    serving = serving_for(tenant)
     request = parse_list_request(serving, params)
     count, explain, rules = request.count, request.explain, request.rules
-    sources = [name for name in ("content", "cooccurrence", "ease") if serving.weight(name) > 0]
+    sources = similar_item_sources(serving.config)
     vector = None
     if serving.content_space is not None:
         vector = vectorstore.item_vectors(serving.content_space, [item.pk]).get(item.pk)
@@ -394,7 +383,7 @@ def ranked_list(
     *, tenant: Tenant, ranking: str, params: Sequence[tuple[str, str]]
 ) -> dict[str, Any]:
     """/popular and /trending: the version's ranking under the request's filters."""
-    serving = serving_context(tenant)
+    serving = serving_for(tenant)
     request = parse_list_request(serving, params)
     count, explain, rules = request.count, request.explain, request.rules
     pairs = ranking_candidates(serving, ranking, _pool(count), [], rules.item_filter)

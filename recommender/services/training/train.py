@@ -17,27 +17,25 @@ from django.db.models import Max
 from django.utils import timezone
 
 from recommender import candidate_store, vectorstore
-from recommender.engine.config_schema import SOURCE_NAMES
 from recommender.engine.data import Events, InteractionMatrix, ItemTable
 from recommender.engine.evaluation import MetricRow, Recommend, evaluate
 from recommender.engine.fusion import fuse
 from recommender.engine.metrics import ItemPopularity
 from recommender.engine.sources import (
-    ALSSource,
+    SOURCE_SPECS,
     CandidateSource,
-    GlobalSource,
-    ItemNeighbourSource,
     TooManyItems,
-    make_source,
+    TrainingInputs,
+    enabled_sources,
+    trained_sources,
 )
-from recommender.engine.sources.als import mips_items
 from recommender.engine.sources.base import PAD_COL
 from recommender.engine.splits import sample_users, temporal_split
 from recommender.models import EmbeddingSpace, Job, ModelVersion
-from recommender.models.vectors import settings_digest
 from recommender.services.config import active_config, active_config_version
 from recommender.services.encoding.spaces import active_space, space_activate
 from recommender.services.jobs.lifecycle import ProgressReport
+from recommender.services.training import artifacts
 from recommender.services.training.data import (
     data_summary,
     load_content_vectors,
@@ -47,43 +45,13 @@ from recommender.services.training.data import (
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
 
-# popular and trending are always trained: /popular, /trending and cold users need them.
-ALWAYS_TRAINED = ("popular", "trending")
 # Each source proposes this many items per user before fusion, as serving does.
 FUSION_POOL = 50
-VECTOR_WRITE_CHUNK = 5_000
-# Each trained user's ALS list: room for a count=10 request's pool of 40 after the user's own
-# items are excluded (a 100,000-user tenant stores ~100 MB for it).
-USER_ITEMS_STORED = 100
 MIN_INTERACTIONS = 2
 
 
 def _no_report(progress: float, counts: Mapping[str, Any]) -> None:
     pass
-
-
-def trained_sources(config: Mapping[str, Any]) -> list[str]:
-    enabled = [name for name in SOURCE_NAMES if config["sources"][name]["weight"] > 0]
-    return [name for name in SOURCE_NAMES if name in enabled or name in ALWAYS_TRAINED]
-
-
-def _make_source(
-    name: str, config: Mapping[str, Any], content_vectors: npt.NDArray[np.float32] | None
-) -> CandidateSource | None:
-    """The engine source for a configured name, or None when it cannot run (no vectors)."""
-    settings = dict(config["sources"][name])
-    if name in ("cooccurrence", "ease"):
-        settings["top_n"] = int(config["training"]["neighbours"])
-    if name == "content":
-        if content_vectors is None:
-            return None
-        return make_source(
-            name,
-            settings,
-            item_vectors=content_vectors,
-            text_weight=float(config["profile"]["text_weight"]),
-        )
-    return make_source(name, settings)
 
 
 def _fit_all(
@@ -94,12 +62,14 @@ def _fit_all(
     content_vectors: npt.NDArray[np.float32] | None,
 ) -> tuple[dict[str, CandidateSource], dict[str, str]]:
     """Fitted sources, and for each source that could not run, why."""
+    inputs = TrainingInputs(config=config, content_vectors=content_vectors)
     fitted: dict[str, CandidateSource] = {}
     skipped: dict[str, str] = {}
     for name in names:
-        source = _make_source(name, config, content_vectors)
+        spec = SOURCE_SPECS[name]
+        source = spec.build(config["sources"][name], inputs)
         if source is None:
-            skipped[name] = "no item vectors yet (encoding has not run)"
+            skipped[name] = spec.unavailable or "cannot run yet"
             continue
         try:
             source.fit(data, events=events)
@@ -169,8 +139,9 @@ def evaluate_offline(
         half_life_days=float(config["interactions"]["half_life_days"]),
         now=holdout.cutoff,
     )
-    enabled = [name for name in SOURCE_NAMES if config["sources"][name]["weight"] > 0]
-    names = [n for n in SOURCE_NAMES if n in enabled or n == "popular"]
+    enabled = enabled_sources(config)
+    # Popularity is always measured: it is the floor every other row is read against.
+    names = [n for n in SOURCE_SPECS if n in enabled or n == "popular"]
     fitted, skipped = _fit_all(names, config, data, holdout.train, content_vectors)
     recommenders: dict[str, Recommend] = {
         name: _source_adapter(source, data) for name, source in fitted.items()
@@ -194,84 +165,6 @@ def evaluate_offline(
         "rows": {name: row.as_dict() for name, row in rows.items()},
         "skipped": skipped,
     }
-
-
-def _store_factors(version: ModelVersion, als: ALSSource, data: InteractionMatrix) -> int:
-    """ALS factors into a collaborative space. Items are stored MIPS-transformed (one extra
-    dimension, equal norms) under a cosine index, users with a 0 appended: the index's order is
-    exactly the inner product's, and its recall is a cosine graph's (an inner-product HNSW graph
-    found 74% of the true top 40 at 100,000 items).
-
-    Each user's top USER_ITEMS_STORED items are stored too, ranked exactly: serving a trained
-    user reads that row instead of searching the index (an index search was a fifth of a
-    request's time at 100,000 items); filtered requests, users trained after and lists that run
-    short of a request's pool still search the index."""
-    identity = {"model_version": version.number, "factors": als.factors, "mips": True}
-    space = EmbeddingSpace.objects.for_tenant(version.tenant).create(
-        tenant=version.tenant,
-        purpose=EmbeddingSpace.Purpose.COLLABORATIVE,
-        metric=EmbeddingSpace.Metric.COSINE,
-        settings=identity,
-        settings_hash=settings_digest(identity),
-        dimension=als.factors + 1,
-        status=EmbeddingSpace.Status.BUILDING,
-    )
-    item_factors = mips_items(als.item_factors)
-    # Items nobody interacted with have no factor worth serving.
-    active_cols = np.flatnonzero(np.abs(als.item_factors).sum(axis=1) > 0)
-    for start in range(0, len(active_cols), VECTOR_WRITE_CHUNK):
-        cols = active_cols[start : start + VECTOR_WRITE_CHUNK]
-        vectorstore.upsert_item_vectors(
-            space, [int(i) for i in data.items.ids[cols]], [""] * len(cols), item_factors[cols]
-        )
-    user_factors = als.user_factors
-    for start in range(0, data.n_users, VECTOR_WRITE_CHUNK):
-        stop = min(start + VECTOR_WRITE_CHUNK, data.n_users)
-        vectorstore.upsert_user_vectors(
-            space,
-            [int(u) for u in data.user_ids[start:stop]],
-            [""] * (stop - start),
-            np.hstack([user_factors[start:stop], np.zeros((stop - start, 1), np.float32)]),
-        )
-    vectorstore.ensure_space_index(space)
-    version.cf_space = space
-    cols, scores = als.top_items(USER_ITEMS_STORED)
-    candidate_store.store_user_items(
-        version_id=version.pk,
-        source="als",
-        user_ids=data.user_ids,
-        item_ids=data.items.ids[cols],
-        scores=scores,
-    )
-    return len(active_cols)
-
-
-def _store(
-    version: ModelVersion, fitted: Mapping[str, CandidateSource], data: InteractionMatrix
-) -> dict[str, int]:
-    stored: dict[str, int] = {}
-    for name, source in fitted.items():
-        if isinstance(source, ALSSource):
-            stored[name] = _store_factors(version, source, data)
-        elif isinstance(source, ItemNeighbourSource):
-            cols, weights = source.neighbours()
-            ids = np.where(cols >= 0, data.items.ids[np.maximum(cols, 0)], -1)
-            stored[name] = candidate_store.store_neighbours(
-                version_id=version.pk,
-                source=name,
-                item_ids=data.items.ids,
-                neighbour_ids=ids.astype(np.int64),
-                weights=weights,
-            )
-        elif isinstance(source, GlobalSource) and name in ALWAYS_TRAINED:
-            scores = np.where(np.isfinite(source.item_scores), source.item_scores, 0.0)
-            stored[name] = candidate_store.store_ranking(
-                version_id=version.pk,
-                ranking=name,
-                item_ids=data.items.ids,
-                scores=scores.astype(np.float32),
-            )
-    return stored
 
 
 @transaction.atomic
@@ -367,20 +260,15 @@ def train_tenant(
 
         mark = time.perf_counter()
         with transaction.atomic():
-            stored = _store(version, fitted, data)
-            candidate_store.analyze_artifacts()
             version.sources = {
                 name: {
                     "settings": config["sources"][name],
                     "fit_seconds": round(source.fit_seconds, 3),
-                    "stored": stored.get(name, 0),
+                    **artifacts.store_source(version=version, name=name, source=source, data=data),
                 }
                 for name, source in fitted.items()
             }
-            als = fitted.get("als")
-            if isinstance(als, ALSSource):
-                # Serving folds in users who arrived after training with it.
-                version.sources["als"]["gram"] = als.gram.round(6).tolist()
+            candidate_store.analyze_artifacts()
             version.metrics = {**metrics, "skipped_in_training": skipped}
             version.status = ModelVersion.Status.READY
             version.trained_at = timezone.now()
