@@ -96,7 +96,11 @@ def for_user(
     rules: Rules,
 ) -> dict[int, dict[str, Any]]:
     dominant = {item: _dominant(shares) for item, shares in ranked}
-    content_ids = [item for item, source in dominant.items() if source == "content"]
+    content_ids = [
+        item
+        for item, source in dominant.items()
+        if SOURCE_SPECS[source].artifact == "content_vectors"
+    ]
     evidence = _closest_evidence(serving, candidates, content_ids)
     because: dict[int, tuple[int, str, float | None]] = {
         item: evidence[item] for item in content_ids if item in evidence

@@ -90,12 +90,14 @@ def _item_to_item(
     return top, {item: best[item][1] for item, _ in top}
 
 
-def _folded_in_factor(serving: Serving, history: History) -> npt.NDArray[np.float32] | None:
+def _folded_in_factor(
+    serving: Serving, name: str, history: History
+) -> npt.NDArray[np.float32] | None:
     """An ALS factor for a user who arrived after training, from their history's item factors
     (read from pgvector) and the version's YᵀY: implicit's recalculate_user, per request."""
     if serving.cf_space is None or serving.version is None:
         return None
-    info = serving.version.sources.get("als", {})
+    info = serving.version.sources.get(name, {})
     if history.is_empty or "gram" not in info:
         return None
     factors = vectorstore.item_vectors(serving.cf_space, list(history.weights))
@@ -179,6 +181,7 @@ def ranking_candidates(
             exclude_item_ids=exclude,
             item_filter=item_filter,
         )
+    # Before the first training, popular is counted live (small by definition).
     if ranking == "popular":
         return live_popular(serving.tenant, k, exclude, item_filter)
     return []
@@ -257,7 +260,7 @@ class Factors(SourceReader):
         # Stored user factors carry the query's 0 already (see training.artifacts).
         factor = reading.factor
         if factor is None:
-            folded = _folded_in_factor(serving, history)
+            folded = _folded_in_factor(serving, name, history)
             factor = mips_query(folded) if folded is not None else None
         if factor is None:
             return SourceRead()

@@ -1,8 +1,9 @@
 """What training stores for each kind of source (a source's `artifact` in its registry entry),
 so that serving can read its candidates without the engine objects.
 
-One storer per artifact kind: "factors" (a collaborative space and each user's top list),
-"neighbour_lists" (one pruned list per item) and "ranking" (one score per item). Sources whose
+One storer per artifact kind: "factors" (a collaborative space and each user's top list; one
+factors source per version, as a version has one collaborative space), "neighbour_lists" (one
+pruned list per item) and "ranking" (one score per item). Sources whose
 artifact is "content_vectors" or "live" store nothing: serving reads the encoder's vectors or the
 catalogue itself.
 """
@@ -28,7 +29,9 @@ USER_ITEMS_STORED = 100
 Storer = Callable[[ModelVersion, str, Any, InteractionMatrix], Mapping[str, Any]]
 
 
-def _store_factors(version: ModelVersion, als: ALSSource, data: InteractionMatrix) -> int:
+def _store_factors(
+    version: ModelVersion, name: str, als: ALSSource, data: InteractionMatrix
+) -> int:
     """ALS factors into a collaborative space. Items are stored MIPS-transformed (one extra
     dimension, equal norms) under a cosine index, users with a 0 appended: the index's order is
     exactly the inner product's, and its recall is a cosine graph's (an inner-product HNSW graph
@@ -70,7 +73,7 @@ def _store_factors(version: ModelVersion, als: ALSSource, data: InteractionMatri
     cols, scores = als.top_items(USER_ITEMS_STORED)
     candidate_store.store_user_items(
         version_id=version.pk,
-        source="als",
+        source=name,
         user_ids=data.user_ids,
         item_ids=data.items.ids[cols],
         scores=scores,
@@ -83,7 +86,7 @@ def _factors(
 ) -> Mapping[str, Any]:
     # Serving folds in users who arrived after training with the Gram matrix.
     return {
-        "stored": _store_factors(version, source, data),
+        "stored": _store_factors(version, name, source, data),
         "gram": source.gram.round(6).tolist(),
     }
 
