@@ -31,7 +31,7 @@ from recommender.engine.sources import (
 )
 from recommender.engine.sources import base as sources_base
 from recommender.engine.sources import ease as ease_module
-from recommender.engine.synthetic import PlantedDataset, planted_dataset, planted_item_vectors
+from tests.support.planted import PlantedDataset, planted_dataset, planted_item_vectors
 
 K = 10
 UNAVAILABLE = np.array([3, 17, 40, 77, 101])
