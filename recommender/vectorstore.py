@@ -282,17 +282,6 @@ def all_item_vectors(space: EmbeddingSpace) -> list[tuple[int, npt.NDArray[np.fl
         return [(int(row[0]), _from_sent(row[1])) for row in cursor.fetchall()]
 
 
-def user_text_vector(space: EmbeddingSpace, user_id: int) -> npt.NDArray[np.float32] | None:
-    with _cursor() as cursor:
-        cursor.execute(
-            "SELECT vector_send(embedding) FROM recommender_uservector"
-            " WHERE space_id = %s AND user_id = %s",
-            [space.pk, user_id],
-        )
-        row = cursor.fetchone()
-    return None if row is None else _from_sent(row[0])
-
-
 @dataclass(frozen=True)
 class UserReading:
     """What serving needs to know about a user, read in one round trip: their recent events

@@ -13,9 +13,10 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
+from recommender.engine.config_schema import merge_config
 from recommender.models import Job, ModelVersion
 from recommender.services.config import active_config, config_save
-from recommender.services.console.preview import PreviewError, merged_config, preview_for_user
+from recommender.services.console.preview import PreviewError, preview_for_user
 from recommender.services.jobs.lifecycle import job_create
 from recsys_platform.errors import ApplicationError
 from tenants.admin_base import OperableTenantFilter, TenantOwnedAdmin, operable_tenants
@@ -210,7 +211,7 @@ class ModelVersionAdmin(TenantOwnedAdmin):
         try:
             saved = config_save(
                 tenant=tenant,
-                data=merged_config(active_config(tenant), draft),
+                data=merge_config(active_config(tenant), draft),
                 note="saved from the preview",
                 created_by=request.user,
             )

@@ -97,11 +97,13 @@ class ConfigError(ValueError):
         self.errors = errors
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def merge_config(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """`override` laid over `base`, section by section, as a deep copy: an override names only
+    what it changes. `interactions.types` is replaced whole, so an override can drop a type."""
     merged = copy.deepcopy(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict) and key != "types":
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge_config(merged[key], value)
         else:
             merged[key] = copy.deepcopy(value)
     return merged
@@ -141,7 +143,7 @@ def validate_config(raw: Any) -> dict[str, Any]:
     defaults = default_config()
     unknown = sorted(set(raw) - set(defaults))
     errors = [{"field": key, "message": "unknown section"} for key in unknown]
-    config = _merge(defaults, raw)
+    config = merge_config(defaults, raw)
 
     encoder = config["encoder"]
     if not isinstance(encoder, dict):

@@ -4,7 +4,12 @@ from typing import Any
 
 import pytest
 
-from recommender.engine.config_schema import ConfigError, default_config, validate_config
+from recommender.engine.config_schema import (
+    ConfigError,
+    default_config,
+    merge_config,
+    validate_config,
+)
 from recommender.engine.sources import SOURCE_SPECS
 
 
@@ -81,3 +86,27 @@ def test_valid_rules_pass() -> None:
         }
     )
     assert config["rules"]["max_per_category"] == 3
+
+
+def test_merge_config_overlays_sections_replaces_types_and_copies() -> None:
+    base: dict[str, Any] = {
+        "fusion": {"method": "weighted", "k": 60},
+        "interactions": {"types": {"view": 1.0, "purchase": 5.0}, "half_life_days": 30.0},
+        "note": "base",
+    }
+    override: dict[str, Any] = {
+        "fusion": {"k": 10},
+        "interactions": {"types": {"like": 2.0}},
+        "extra": {"a": [1]},
+    }
+    merged = merge_config(base, override)
+    assert merged == {
+        "fusion": {"method": "weighted", "k": 10},
+        "interactions": {"types": {"like": 2.0}, "half_life_days": 30.0},
+        "note": "base",
+        "extra": {"a": [1]},
+    }
+    merged["fusion"]["method"] = "rrf"
+    merged["extra"]["a"].append(2)
+    assert base["fusion"]["method"] == "weighted"
+    assert override["extra"] == {"a": [1]}

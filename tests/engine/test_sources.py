@@ -31,7 +31,8 @@ from recommender.engine.sources import (
 )
 from recommender.engine.sources import base as sources_base
 from recommender.engine.sources import ease as ease_module
-from recommender.engine.synthetic import PlantedDataset, planted_dataset, planted_item_vectors
+from recommender.engine.sources.als import fold_in_factor
+from tests.support.planted import PlantedDataset, planted_dataset, planted_item_vectors
 
 K = 10
 UNAVAILABLE = np.array([3, 17, 40, 77, 101])
@@ -293,14 +294,27 @@ def test_als_score_is_exactly_the_factor_product(fitted: dict[str, CandidateSour
     np.testing.assert_array_equal(als.score(rows), als.user_factors[rows] @ als.item_factors.T)
 
 
+def _fold_in(als: ALSSource, data: InteractionMatrix, row: int) -> np.ndarray:
+    """Training user `row` folded in as serving folds in a new user: from their items' factors,
+    their weights and the fitted YᵀY."""
+    start, stop = data.matrix.indptr[row], data.matrix.indptr[row + 1]
+    cols = data.matrix.indices[start:stop]
+    return fold_in_factor(
+        als.item_factors[cols],
+        data.matrix.data[start:stop],
+        als.gram,
+        als.regularization,
+        als.alpha,
+    )
+
+
 def test_als_fold_in_of_a_training_user_is_close_to_their_factor(
     fitted: dict[str, CandidateSource], data: InteractionMatrix
 ) -> None:
     als = fitted["als"]
     assert isinstance(als, ALSSource)
     for row in (0, 42, 300):
-        start, stop = data.matrix.indptr[row], data.matrix.indptr[row + 1]
-        folded = als.fold_in(data.matrix.indices[start:stop], data.matrix.data[start:stop])
+        folded = _fold_in(als, data, row)
         stored = als.user_factors[row]
         assert folded.dtype == np.float32
         assert np.linalg.norm(folded - stored) <= 0.1 * np.linalg.norm(stored)
@@ -320,8 +334,7 @@ def test_als_fold_in_matches_implicits_recalculate_user(
     rows = np.array([3, 4], dtype=np.int64)
     theirs = model.recalculate_user(rows, data.matrix[rows])
     for n, row in enumerate(rows):
-        start, stop = data.matrix.indptr[row], data.matrix.indptr[row + 1]
-        ours = als.fold_in(data.matrix.indices[start:stop], data.matrix.data[start:stop])
+        ours = _fold_in(als, data, int(row))
         np.testing.assert_allclose(ours, theirs[n], rtol=1e-3, atol=1e-5)
 
 
@@ -338,14 +351,6 @@ def test_als_applies_alpha_as_implicit_does(data: InteractionMatrix) -> None:
     plain = ALSSource(factors=4, iterations=3, alpha=1.0, regularization=0.1, num_threads=1)
     plain.fit(data)
     assert not np.allclose(plain.item_factors, ours.item_factors, atol=1e-3)
-
-
-def test_als_fold_in_sums_repeated_items(fitted: dict[str, CandidateSource]) -> None:
-    als = fitted["als"]
-    assert isinstance(als, ALSSource)
-    twice = als.fold_in(np.array([4, 9, 4]), np.array([1.0, 2.0, 1.5]))
-    summed = als.fold_in(np.array([4, 9]), np.array([2.5, 2.0]))
-    np.testing.assert_allclose(twice, summed, rtol=1e-5)
 
 
 # --- EASE -----------------------------------------------------------------------------------
@@ -552,20 +557,6 @@ def test_newest_ranks_by_creation_time(
     top, scores = newest.top_items(8)
     np.testing.assert_array_equal(top, np.argsort(-created)[:8])
     assert ((scores > 0) & (scores <= 1)).all()
-
-
-def test_top_by_category_lists_each_categorys_best_items() -> None:
-    categories = (("a",), ("a", "b"), ("b",), (), ("a",))
-    events = _events([(100, 5, 0.0), (101, 3, 0.0), (102, 4, 0.0), (103, 9, 0.0), (104, 1, 0.0)])
-    data = InteractionMatrix.build(events, _catalog(5, categories), now=NOW)
-    popular = PopularSource()
-    popular.fit(data, events=events)
-    by_category = popular.top_by_category(2)
-    assert {k: [col for col, _ in v] for k, v in by_category.items()} == {
-        "a": [0, 1],
-        "b": [2, 1],
-    }
-    assert by_category["a"][0][1] == pytest.approx(5.0)
 
 
 def test_global_sources_give_everyone_the_same_scores(

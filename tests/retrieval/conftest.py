@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from recommender import vectorstore
 from recommender.models import EndUser, Interaction, Item
-from recommender.models.vectors import EmbeddingSpace
+from recommender.models.vectors import EmbeddingSpace, UserVector
 from recommender.services.config import config_save
 from recommender.services.encoding.encode import encode_tenant
 from recommender.services.encoding.spaces import active_space
@@ -139,6 +139,13 @@ def stored_item_vectors(
     pks = item_pks(tenant)
     vectors = vectorstore.item_vectors(space, list(pks.values()))
     return {external_id: vectors[pk] for external_id, pk in pks.items() if pk in vectors}
+
+
+def stored_user_vector(space: EmbeddingSpace, user_id: int) -> npt.NDArray[np.float32]:
+    """The user's stored vector in `space` (a text vector, or an ALS factor in a CF space), read
+    through the ORM rather than the SQL serving runs; raises when there is none."""
+    row = UserVector.objects.get(space=space, user_id=user_id)
+    return np.asarray(row.embedding, dtype=np.float32)
 
 
 def store_catalog(tenant: Tenant) -> None:

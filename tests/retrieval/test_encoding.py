@@ -24,6 +24,7 @@ from tests.retrieval.conftest import (
     Encoded,
     item_pks,
     stored_item_vectors,
+    stored_user_vector,
 )
 
 TINY_DIM = 32
@@ -152,8 +153,7 @@ def test_users_with_profile_text_get_a_user_vector(encoded: Encoded) -> None:
     assert user_vector_owners(space) == USERS_WITH_TEXT
     assert vectorstore.vector_counts(space)["users"] == len(USERS_WITH_TEXT)
     reader = EndUser.objects.for_tenant(tenant).get(external_id="reader")
-    text_vector = vectorstore.user_text_vector(space, reader.pk)
-    assert text_vector is not None
+    text_vector = stored_user_vector(space, reader.pk)
     assert text_vector.shape == (TINY_DIM,)
 
     response = encoded.api.patch("/api/v1/users/cold", {"profile_text": "tent"}, format="json")
@@ -164,8 +164,7 @@ def test_users_with_profile_text_get_a_user_vector(encoded: Encoded) -> None:
     assert counts["users_encoded"] == 2
     assert counts["items_encoded"] == 0
     assert user_vector_owners(space) == {"reader", "cold"}
-    changed = vectorstore.user_text_vector(space, reader.pk)
-    assert changed is not None
+    changed = stored_user_vector(space, reader.pk)
     assert not np.allclose(changed, text_vector)
     assert encode_tenant(tenant=tenant)["users_encoded"] == 0
 
@@ -275,8 +274,7 @@ def test_templates_may_name_the_attributes_of_items_and_users(
     expected_item, expected_user = model.encode(["smart watch trail running", "novel tea"])
     assert np.allclose(stored_item_vectors(tenant, space)[ITEMS[0]["id"]], expected_item, atol=1e-5)
     reader = EndUser.objects.for_tenant(tenant).get(external_id="reader")
-    user_vector = vectorstore.user_text_vector(space, reader.pk)
-    assert user_vector is not None
+    user_vector = stored_user_vector(space, reader.pk)
     assert np.allclose(user_vector, expected_user, atol=1e-5)
 
 

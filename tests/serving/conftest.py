@@ -10,12 +10,12 @@ import pytest
 from django.utils import timezone
 
 from recommender import vectorstore
-from recommender.engine.synthetic import PlantedDataset, planted_dataset, planted_item_vectors
 from recommender.models import EmbeddingSpace, EndUser, Interaction, Item, ModelVersion
 from recommender.models.vectors import settings_digest
 from recommender.services.config import config_save
 from recommender.services.training.train import train_tenant
 from tenants.models import Tenant
+from tests.support.planted import PlantedDataset, planted_dataset, planted_item_vectors
 
 VECTOR_DIM = 32
 BRANDS = ("Acme", "Zeta", "Orbit")

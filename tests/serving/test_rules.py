@@ -12,9 +12,11 @@ from rest_framework.test import APIClient
 
 from recommender import vectorstore
 from recommender.engine.filters import parse_filter
-from recommender.models import EndUser, Interaction, Item
+from recommender.models import EmbeddingSpace, EndUser, Interaction, Item
 from recommender.services.encoding.spaces import active_space
-from recommender.services.serving.candidates import EXACT_FILTER_MAX, narrow_filter
+from recommender.services.serving.candidates import narrow_filter, user_candidates
+from recommender.services.serving.history import user_history
+from recommender.services.serving.state import serving_for
 from tests.api.support import assert_error
 from tests.serving.conftest import Planted, configure
 
@@ -274,11 +276,105 @@ def test_feedback_with_a_recommendation_id_is_attributed(planted: Planted, api: 
     assert feedback["by_type"] == {"click": 1, "view": 1}
 
 
+# How the captured SQL tells the two neighbour searches apart (vectorstore._neighbour_sql): the
+# exact one ranks by the distance function, which no index matches; the index scan orders by the
+# operator.
+NEIGHBOUR_SEARCH = "AS d FROM recommender_itemvector v"
+EXACT_RANKING = ("cosine_distance(", "inner_product(")
+INDEX_RANKING = (" <=> ", " <#> ")
+
+
+def neighbour_searches(
+    captured: CaptureQueriesContext, space: EmbeddingSpace
+) -> tuple[list[str], list[str]]:
+    """The exact and the index neighbour searches `captured` ran in `space`."""
+    searches = [
+        query["sql"]
+        for query in captured.captured_queries
+        if NEIGHBOUR_SEARCH in query["sql"] and f"v.space_id = {space.pk} AND" in query["sql"]
+    ]
+    exact = [sql for sql in searches if any(mark in sql for mark in EXACT_RANKING)]
+    index = [sql for sql in searches if any(mark in sql for mark in INDEX_RANKING)]
+    return exact, index
+
+
+def brute_force(
+    space: EmbeddingSpace, query: np.ndarray, eligible: set[int], k: int
+) -> list[tuple[int, float]]:
+    """The k eligible items closest to `query` under the space's metric, ranked in numpy over
+    every stored vector."""
+    stored = [
+        (item, vector) for item, vector in vectorstore.all_item_vectors(space) if item in eligible
+    ]
+    ids = np.array([item for item, _ in stored])
+    vectors = np.stack([vector for _, vector in stored]).astype(np.float64)
+    similarity = vectors @ np.asarray(query, dtype=np.float64)
+    if space.metric != EmbeddingSpace.Metric.INNER_PRODUCT:
+        similarity /= np.linalg.norm(vectors, axis=1) * np.linalg.norm(query)
+    order = np.argsort(-similarity)[:k]
+    return [(int(ids[n]), float(similarity[n])) for n in order]
+
+
 def test_a_narrow_filter_is_answered_by_exact_search(planted: Planted) -> None:
-    """A filter few items pass skips the index for an exact ranking of those items."""
-    assert len(planted.item_group) <= EXACT_FILTER_MAX
-    assert narrow_filter(planted.tenant, parse_filter([("category", "group-2")]))
-    assert not narrow_filter(planted.tenant, parse_filter([]))
+    """A filter few items pass skips the index for an exact ranking of those items, in the
+    content space and in the collaborative one; an unfiltered request searches the index."""
+    tenant = planted.tenant
+    item_filter = parse_filter([("category", "group-2")])
+    assert narrow_filter(tenant, item_filter)
+    assert not narrow_filter(tenant, parse_filter([]))
+    serving = serving_for(tenant)
+    assert serving.content_space is not None
+    assert serving.cf_space is not None
+    user = EndUser.objects.for_tenant(tenant).get(external_id=USER)
+    history = user_history(user_id=user.pk, serving=serving, exclude_types=None)
+    assert history.reading.factor is not None
+    pool = 20
+
+    # Inside the test's transaction the sources run one after another on this connection
+    # (side_by_side), so every statement they issue is captured here.
+    with CaptureQueriesContext(connection) as captured:
+        found = user_candidates(
+            serving=serving,
+            user_id=user.pk,
+            history=history,
+            pool=pool,
+            item_filter=item_filter,
+            sources=["content", "als"],
+        )
+    for space in (serving.content_space, serving.cf_space):
+        exact, index = neighbour_searches(captured, space)
+        assert len(exact) == 1, space
+        assert index == [], space
+
+    eligible = {
+        item.pk
+        for item in Item.objects.for_tenant(tenant)
+        if item.available and item_filter.matches(item.categories, item.attributes)
+    } - history.excluded
+    assert len(eligible) > pool
+    assert found.profile is not None
+    assert found.profile.vector is not None
+    expected = {
+        "content": brute_force(serving.content_space, found.profile.vector, eligible, pool),
+        "als": brute_force(serving.cf_space, history.reading.factor, eligible, pool),
+    }
+    for source, ranked in expected.items():
+        got = found.scores[source]
+        assert list(got) == [item for item, _ in ranked], source
+        np.testing.assert_allclose(list(got.values()), [s for _, s in ranked], atol=1e-5)
+
+    with CaptureQueriesContext(connection) as unfiltered:
+        user_candidates(
+            serving=serving,
+            user_id=user.pk,
+            history=history,
+            pool=pool,
+            item_filter=parse_filter([]),
+            sources=["content"],
+        )
+    exact, index = neighbour_searches(unfiltered, serving.content_space)
+    assert exact == []
+    assert len(index) == 1
 
 
 def test_a_filters_size_is_counted_once_per_process(planted: Planted) -> None:

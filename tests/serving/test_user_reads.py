@@ -14,6 +14,7 @@ from recommender.services.serving.candidates import user_candidates
 from recommender.services.serving.history import user_history
 from recommender.services.serving.state import serving_for
 from recommender.services.training.artifacts import USER_ITEMS_STORED
+from tests.retrieval.conftest import stored_user_vector
 from tests.serving.conftest import Planted
 
 pytestmark = pytest.mark.django_db
@@ -35,8 +36,7 @@ def test_training_stores_each_users_als_items_as_an_exact_index_search_ranks_the
     assert lists.count() == trained_users.count()
     for stored in lists.order_by("user_id")[:8]:
         assert len(stored.item_ids) == USER_ITEMS_STORED
-        factor = vectorstore.user_text_vector(version.cf_space, stored.user_id)
-        assert factor is not None
+        factor = stored_user_vector(version.cf_space, stored.user_id)
         exact = vectorstore.exact_nearest_items(
             version.cf_space, factor, k=USER_ITEMS_STORED, only_available=False
         )
@@ -88,9 +88,8 @@ def test_one_read_returns_what_the_separate_reads_return(planted: Planted) -> No
         assert np.allclose(reading.item_vectors[item_id], vector)
     assert reading.text_vector is not None
     assert np.allclose(reading.text_vector, text, atol=1e-6)
-    factor = vectorstore.user_text_vector(version.cf_space, user.pk)
+    factor = stored_user_vector(version.cf_space, user.pk)
     assert reading.factor is not None
-    assert factor is not None
     assert np.allclose(reading.factor, factor)
     stored = UserItems.objects.get(version=version, source="als", user=user)
     assert reading.als_items == list(zip(stored.item_ids, stored.scores, strict=True))

@@ -167,23 +167,6 @@ class ALSSource(CandidateSource):
         rows = np.asarray(user_rows, dtype=np.int64)
         return self.user_factors[rows] @ self.item_factors.T
 
-    def fold_in(self, item_cols: Rows, weights: npt.ArrayLike) -> Factors:
-        """Factor (factors,) float32 for a user outside training, from their items and weights.
-
-        The exact least-squares solve implicit's `recalculate_user` does, against the fitted
-        item factors: (YᵀY + λI + Σ (|c_i| - 1) y_i y_iᵀ) x = Σ_{c_i > 0} c_i y_i, c_i = alpha x
-        weight_i. Repeated columns are summed first, as the matrix would have done.
-        """
-        if self._gram is None:
-            raise NotFittedError("the als source is not fitted")
-        cols = np.asarray(item_cols, dtype=np.int64)
-        values = np.asarray(weights, dtype=np.float64)
-        cols, inverse = np.unique(cols, return_inverse=True)
-        summed = np.bincount(inverse, weights=values, minlength=len(cols))
-        return fold_in_factor(
-            self.item_factors[cols], summed, self._gram, self.regularization, self.alpha
-        )
-
     @property
     def gram(self) -> npt.NDArray[np.float64]:
         """YᵀY of the item factors: with them, serving folds in users outside training."""

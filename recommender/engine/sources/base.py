@@ -275,20 +275,3 @@ class GlobalSource(CandidateSource):
         cols, best = top_k(scores[None, :].astype(np.float32), n)
         keep = cols[0] != PAD_COL
         return cols[0][keep], best[0][keep]
-
-    def top_by_category(self, n: int) -> dict[str, list[tuple[int, float]]]:
-        """Per category, the n best available items as (col, score), best first.
-
-        An item counts in each of its categories; items without categories appear nowhere.
-        """
-        scores = self.item_scores
-        eligible = np.flatnonzero(self.data.items.available & np.isfinite(scores))
-        order = eligible[np.lexsort((eligible, -scores[eligible]))]
-        result: dict[str, list[tuple[int, float]]] = {}
-        categories = self.data.items.categories
-        for col in order:
-            for category in categories[col]:
-                ranked = result.setdefault(category, [])
-                if len(ranked) < n:
-                    ranked.append((int(col), float(scores[col])))
-        return result

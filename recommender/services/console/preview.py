@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db import connection
 
-from recommender.engine.config_schema import ConfigError, validate_config
+from recommender.engine.config_schema import ConfigError, merge_config, validate_config
 from recommender.selectors import access_user_by_external_id
 from recommender.services.config import active_config
 from recommender.services.serving import lists as serving
@@ -20,20 +20,9 @@ class PreviewError(ApplicationError):
     """What the preview page shows instead of lists: an unknown user or an invalid draft."""
 
 
-def merged_config(base: dict[str, Any], draft: dict[str, Any]) -> dict[str, Any]:
-    """`draft` laid over `base`, section by section (a draft names only what it changes)."""
-    out = dict(base)
-    for key, value in draft.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "types":
-            out[key] = merged_config(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def draft_config(tenant: Tenant, draft: dict[str, Any]) -> dict[str, Any]:
     try:
-        return validate_config(merged_config(active_config(tenant), draft))
+        return validate_config(merge_config(active_config(tenant), draft))
     except ConfigError as exc:
         raise PreviewError(
             "invalid_config", f"The draft is invalid: {exc}", details=exc.errors

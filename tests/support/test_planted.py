@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from recommender.engine.data import SECONDS_PER_DAY, InteractionMatrix
-from recommender.engine.synthetic import (
+from tests.support.planted import (
     DEFAULT_NOW,
     PlantedDataset,
     group_vocabulary,
