@@ -15,11 +15,11 @@ import numpy.typing as npt
 from django.db import connection, transaction
 from pgvector import Vector
 from pgvector.psycopg import register_vector
-from psycopg.types.json import Jsonb
 
 from recommender.db_values import json_object
 from recommender.engine.filters import ItemFilter
 from recommender.models.vectors import EmbeddingSpace
+from recommender.stores.filter_sql import item_filter_sql
 
 HNSW_M = 16
 # 256, not pgvector's 64: at 100,000 items 64 left 0.4-1.6% of queries missing their whole
@@ -62,44 +62,6 @@ def _expr(dim: int) -> str:
 
 def _is_ip(space: EmbeddingSpace) -> bool:
     return space.metric == EmbeddingSpace.Metric.INNER_PRODUCT
-
-
-def item_filter_sql(item_filter: ItemFilter | None, alias: str = "i") -> tuple[str, dict[str, Any]]:
-    """The filter as a SQL condition on `recommender_item` (aliased) and its named parameters.
-
-    Attribute names and values travel as parameters; only the alias and the generated parameter
-    names are written into the text.
-    """
-    if item_filter is None or item_filter.is_empty:
-        return "TRUE", {}
-    parts: list[str] = []
-    params: dict[str, Any] = {}
-    if item_filter.include_categories:
-        parts.append(f"{alias}.categories && %(f_include)s::varchar[]")
-        params["f_include"] = list(item_filter.include_categories)
-    if item_filter.exclude_categories:
-        parts.append(f"NOT ({alias}.categories && %(f_exclude)s::varchar[])")
-        params["f_exclude"] = list(item_filter.exclude_categories)
-    for n, condition in enumerate(item_filter.attributes):
-        name = f"f_a{n}"
-        params[name] = condition.name
-        value = f"({alias}.attributes -> %({name})s)"
-        if condition.is_range:
-            # Only JSON numbers take part; a cast of text would fail, so CASE guards it.
-            number = (
-                f"(CASE WHEN jsonb_typeof({value}) = 'number'"
-                f" THEN ({alias}.attributes ->> %({name})s)::float8 END)"
-            )
-            if condition.low is not None:
-                parts.append(f"{number} >= %({name}_low)s")
-                params[f"{name}_low"] = condition.low
-            if condition.high is not None:
-                parts.append(f"{number} <= %({name}_high)s")
-                params[f"{name}_high"] = condition.high
-        else:
-            parts.append(f"{value} = ANY(%({name}_values)s::jsonb[])")
-            params[f"{name}_values"] = [Jsonb(v) for v in condition.values]
-    return " AND ".join(parts), params
 
 
 def ensure_space_index(space: EmbeddingSpace) -> None:

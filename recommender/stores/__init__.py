@@ -1,0 +1,6 @@
+"""SQL that services call through typed functions, one module per job. Vector SQL and index DDL
+stay in `recommender.vectorstore`; trained artifacts and candidate reads in
+`recommender.candidate_store`.
+
+- `filter_sql`: an ItemFilter compiled to a SQL condition (for vectorstore and candidate_store).
+"""
