@@ -1,4 +1,5 @@
-"""Every SQL statement that touches pgvector: per-space index DDL, vector upserts, neighbours.
+"""Every SQL statement that touches pgvector: per-space index DDL, vector upserts, neighbours,
+and the vector subqueries that other stores' statements embed (`recommender.stores.user_reads`).
 
 Raw SQL bypasses the tenant-scoped managers, so every function takes the EmbeddingSpace and
 repeats its `space_id` predicate. The space id and dimension are written into the SQL as integer
@@ -255,81 +256,35 @@ def user_text_vector(space: EmbeddingSpace, user_id: int) -> npt.NDArray[np.floa
     return None if row is None else _from_sent(row[0])
 
 
-@dataclass(frozen=True)
-class UserReading:
-    """What serving needs to know about a user, read in one round trip: their recent events
-    (item, type, age in days; newest first), the items to exclude from their lists, the content
-    vectors of the recent items, their text vector, their collaborative factor and the top items
-    stored for them at training (item, score; best first)."""
-
-    recent: list[tuple[int, str, float]]
-    excluded: set[int]
-    item_vectors: dict[int, npt.NDArray[np.float32]]
-    text_vector: npt.NDArray[np.float32] | None
-    factor: npt.NDArray[np.float32] | None
-    als_items: list[tuple[int, float]] | None
-
-
-def read_user(
-    *,
-    user_id: int,
-    recent: int,
-    exclude_types: Sequence[str] | None,
-    content_space: EmbeddingSpace | None,
-    cf_space: EmbeddingSpace | None,
-    version_id: int | None,
-    now: Any,
-) -> UserReading:
-    """One statement for a recommendation's reads about the user: the round trips it replaces
-    were a third of a request's time (benchmarks/profile_serving.py). `exclude_types` None
-    excludes every interacted item; a space or version of None reads nothing from it."""
-    with _cursor() as cursor:
-        cursor.execute(
-            "SELECT 'e', e.item_id, e.type, e.age, e.n, vector_send(v.embedding),"
-            " NULL::bigint[], NULL::float8[] FROM ("
-            "  SELECT item_id, type, EXTRACT(EPOCH FROM (%(now)s - timestamp)) / 86400.0 AS age,"
-            "  row_number() OVER (ORDER BY timestamp DESC) AS n"
-            "  FROM recommender_interaction WHERE user_id = %(user)s"
-            "  ORDER BY timestamp DESC LIMIT %(recent)s) AS e"
-            " LEFT JOIN recommender_itemvector v"
-            " ON v.space_id = %(content)s AND v.item_id = e.item_id"
-            # DISTINCT resolves its NULLs as text unless cast.
-            " UNION ALL SELECT DISTINCT 'x', item_id, NULL::varchar, NULL::numeric,"
-            " NULL::bigint, NULL::bytea, NULL::bigint[], NULL::float8[]"
-            " FROM recommender_interaction WHERE user_id = %(user)s"
-            " AND (%(all_types)s OR type = ANY(%(types)s::varchar[]))"
-            " UNION ALL SELECT 't', NULL, NULL, NULL, NULL, vector_send(embedding), NULL, NULL"
-            " FROM recommender_uservector WHERE space_id = %(content)s AND user_id = %(user)s"
-            " UNION ALL SELECT 'f', NULL, NULL, NULL, NULL, vector_send(embedding), NULL, NULL"
-            " FROM recommender_uservector WHERE space_id = %(cf)s AND user_id = %(user)s"
-            " UNION ALL SELECT 'l', NULL, NULL, NULL, NULL, NULL, item_ids, scores"
-            " FROM recommender_useritems"
-            " WHERE version_id = %(version)s AND source = 'als' AND user_id = %(user)s",
-            {
-                "now": now,
-                "user": user_id,
-                "recent": recent,
-                "all_types": exclude_types is None,
-                "types": list(exclude_types or ()),
-                "content": content_space.pk if content_space is not None else None,
-                "cf": cf_space.pk if cf_space is not None else None,
-                "version": version_id,
-            },
-        )
-        rows = cursor.fetchall()
-    by_kind: dict[str, list[Any]] = {"e": [], "x": [], "t": [], "f": [], "l": []}
-    for row in rows:
-        by_kind[row[0]].append(row)
-    events = sorted(by_kind["e"], key=lambda row: row[4])
-    text, factor, stored = by_kind["t"], by_kind["f"], by_kind["l"]
-    return UserReading(
-        recent=[(int(row[1]), str(row[2]), float(row[3])) for row in events],
-        excluded={int(row[1]) for row in by_kind["x"]},
-        item_vectors={int(row[1]): _from_sent(row[5]) for row in events if row[5] is not None},
-        text_vector=_from_sent(text[0][5]) if text else None,
-        factor=_from_sent(factor[0][5]) if factor else None,
-        als_items=list(zip(stored[0][6], stored[0][7], strict=True)) if stored else None,
+def sent_item_vector_sql(space: EmbeddingSpace | None, item_id_sql: str) -> str:
+    """A scalar subquery for a statement outside this module: the item's vector in `space` as
+    `vector_send` bytes (NULL where it has none, and for a space of None). `item_id_sql` is the
+    caller's SQL for the item id (a column or a parameter placeholder)."""
+    if space is None:
+        return "NULL::bytea"
+    space_id, _ = _literals(space)
+    return (
+        "(SELECT vector_send(embedding) FROM recommender_itemvector"  # noqa: S608
+        f" WHERE space_id = {space_id} AND item_id = {item_id_sql})"
     )
+
+
+def sent_user_vector_sql(space: EmbeddingSpace | None, user_id_sql: str) -> str:
+    """A scalar subquery: the user's vector in `space` (their text vector in a content space,
+    their factor in a collaborative one) as `vector_send` bytes, or NULL; see
+    `sent_item_vector_sql`."""
+    if space is None:
+        return "NULL::bytea"
+    space_id, _ = _literals(space)
+    return (
+        "(SELECT vector_send(embedding) FROM recommender_uservector"  # noqa: S608
+        f" WHERE space_id = {space_id} AND user_id = {user_id_sql})"
+    )
+
+
+def vector_from_sent(data: bytes | memoryview) -> npt.NDArray[np.float32]:
+    """A vector read through `sent_item_vector_sql` or `sent_user_vector_sql`."""
+    return _from_sent(data)
 
 
 def _neighbour_sql(space: EmbeddingSpace, *, exact: bool, where: str = "TRUE") -> str:

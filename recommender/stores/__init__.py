@@ -3,4 +3,6 @@ stay in `recommender.vectorstore`; trained artifacts and candidate reads in
 `recommender.candidate_store`.
 
 - `filter_sql`: an ItemFilter compiled to a SQL condition (for vectorstore and candidate_store).
+- `user_reads`: what a request reads about one user (events, exclusions, vectors, stored list) in
+  one statement, and the operator preview's recent interactions.
 """

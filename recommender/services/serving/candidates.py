@@ -31,6 +31,7 @@ from recommender.services.config import active_config, with_defaults
 from recommender.services.serving.process_cache import ProcessCache
 from recommender.services.serving.profiles import UserProfile, user_profile
 from recommender.services.serving.side_by_side import run_side_by_side
+from recommender.stores import user_reads
 from tenants.models import Tenant
 
 ITEM_TO_ITEM_SOURCES = ("cooccurrence", "ease")
@@ -145,7 +146,7 @@ class History:
     """A user's recent positive interactions, weighted as the profile weighs them."""
 
     # The events and vectors it was built from, read in one statement with the serving spaces.
-    reading: vectorstore.UserReading
+    reading: user_reads.UserReading
     # item id → decayed, type-weighted sum; positive only
     weights: dict[int, float] = field(default_factory=dict)
     # item id → the type of the user's strongest interaction with it (for explanations)
@@ -165,7 +166,7 @@ def user_history(
 ) -> History:
     config = serving.config
     types = config["interactions"]["types"]
-    reading = vectorstore.read_user(
+    reading = user_reads.read_user(
         user_id=user_id,
         recent=config["profile"]["max_events"],
         exclude_types=exclude_types,
