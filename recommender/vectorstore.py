@@ -9,7 +9,7 @@ predicate, and the cast to `vector(dim)` must equal the indexed expression.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -170,6 +170,36 @@ def count_items_to_encode(space: EmbeddingSpace) -> int:
             [space.pk, space.tenant_id],
         )
         return int(cursor.fetchone()[0])
+
+
+class UserText(NamedTuple):
+    """A user as encoding sees them: the fields of the user text template and the content hash
+    of their stored vector in the space (None: no vector)."""
+
+    user_id: int
+    external_id: str
+    profile_text: str
+    attributes: dict[str, Any]
+    vector_hash: str | None
+
+
+def users_to_encode(space: EmbeddingSpace, *, after_id: int, limit: int) -> list[UserText]:
+    """Users of the space's tenant with a profile text or a vector in the space, in id order
+    after `after_id`: those to encode, to re-encode, or (text gone) whose vector to delete."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT u.id, u.external_id, u.profile_text, u.attributes, v.content_hash"
+            " FROM recommender_enduser u LEFT JOIN recommender_uservector v"
+            " ON v.user_id = u.id AND v.space_id = %s"
+            " WHERE u.tenant_id = %s AND u.id > %s AND (u.profile_text <> '' OR v.id IS NOT NULL)"
+            " ORDER BY u.id LIMIT %s",
+            [space.pk, space.tenant_id, after_id, limit],
+        )
+        rows = cursor.fetchall()
+    return [
+        UserText(user_id, external_id, profile_text, json_object(attributes), vector_hash)
+        for user_id, external_id, profile_text, attributes, vector_hash in rows
+    ]
 
 
 def _upsert(
