@@ -286,30 +286,28 @@ def user_text_vector(space: EmbeddingSpace, user_id: int) -> npt.NDArray[np.floa
     return None if row is None else _from_sent(row[0])
 
 
-def sent_item_vector_sql(space: EmbeddingSpace | None, item_id_sql: str) -> str:
-    """A scalar subquery for a statement outside this module: the item's vector in `space` as
-    `vector_send` bytes (NULL where it has none, and for a space of None). `item_id_sql` is the
-    caller's SQL for the item id (a column or a parameter placeholder)."""
+def _sent_vector_sql(table: str, key: str, space: EmbeddingSpace | None, id_sql: str) -> str:
     if space is None:
         return "NULL::bytea"
     space_id, _ = _literals(space)
     return (
-        "(SELECT vector_send(embedding) FROM recommender_itemvector"  # noqa: S608
-        f" WHERE space_id = {space_id} AND item_id = {item_id_sql})"
+        f"(SELECT vector_send(embedding) FROM {table}"  # noqa: S608
+        f" WHERE space_id = {space_id} AND {key} = {id_sql})"
     )
+
+
+def sent_item_vector_sql(space: EmbeddingSpace | None, item_id_sql: str) -> str:
+    """A scalar subquery for a statement outside this module: the item's vector in `space` as
+    `vector_send` bytes (NULL where it has none, and for a space of None). `item_id_sql` is the
+    caller's SQL for the item id (a column or a parameter placeholder)."""
+    return _sent_vector_sql("recommender_itemvector", "item_id", space, item_id_sql)
 
 
 def sent_user_vector_sql(space: EmbeddingSpace | None, user_id_sql: str) -> str:
     """A scalar subquery: the user's vector in `space` (their text vector in a content space,
     their factor in a collaborative one) as `vector_send` bytes, or NULL; see
     `sent_item_vector_sql`."""
-    if space is None:
-        return "NULL::bytea"
-    space_id, _ = _literals(space)
-    return (
-        "(SELECT vector_send(embedding) FROM recommender_uservector"  # noqa: S608
-        f" WHERE space_id = {space_id} AND user_id = {user_id_sql})"
-    )
+    return _sent_vector_sql("recommender_uservector", "user_id", space, user_id_sql)
 
 
 def vector_from_sent(data: bytes | memoryview) -> npt.NDArray[np.float32]:

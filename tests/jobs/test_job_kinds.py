@@ -65,18 +65,6 @@ def toy_kind() -> Iterator[JobKind]:
         JOB_KINDS.pop(TOY)
 
 
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """The messages enqueueing sends, recorded instead of going to the broker."""
-    messages: list[dict[str, Any]] = []
-
-    def send_task(name: str, **options: Any) -> None:
-        messages.append({"name": name, **options})
-
-    monkeypatch.setattr(celery_app, "send_task", send_task)
-    return messages
-
-
 @pytest.mark.django_db
 def test_a_registered_toy_kind_is_enqueued_run_and_started_over_the_api(
     toy_kind: JobKind,
