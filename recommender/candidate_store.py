@@ -4,7 +4,8 @@ request's filters.
 
 Raw SQL bypasses the tenant-scoped managers: every read takes the tenant id or a version id the
 caller resolved inside the tenant's scope, and repeats it as a predicate. Vector SQL stays in
-`recommender.vectorstore`; the filter's SQL comes from there so both compile it the same way.
+`recommender.vectorstore`; the filter's SQL comes from `recommender.stores.filter_sql`, which both
+import so both compile it the same way.
 """
 
 from collections.abc import Iterable, Sequence
@@ -18,7 +19,7 @@ from django.db import connection
 
 from recommender.db_values import json_object
 from recommender.engine.filters import ItemFilter
-from recommender.vectorstore import item_filter_sql
+from recommender.stores.filter_sql import item_filter_sql
 
 NEWEST_HALF_LIFE_DAYS = 30.0
 

@@ -1,4 +1,5 @@
-"""Every SQL statement that touches pgvector: per-space index DDL, vector upserts, neighbours.
+"""Every SQL statement that touches pgvector: per-space index DDL, vector upserts, neighbours,
+and the vector subqueries that other stores' statements embed (`recommender.stores.user_reads`).
 
 Raw SQL bypasses the tenant-scoped managers, so every function takes the EmbeddingSpace and
 repeats its `space_id` predicate. The space id and dimension are written into the SQL as integer
@@ -8,18 +9,18 @@ predicate, and the cast to `vector(dim)` must equal the indexed expression.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 from django.db import connection, transaction
 from pgvector import Vector
 from pgvector.psycopg import register_vector
-from psycopg.types.json import Jsonb
 
 from recommender.db_values import json_object
 from recommender.engine.filters import ItemFilter
 from recommender.models.vectors import EmbeddingSpace
+from recommender.stores.filter_sql import item_filter_sql
 
 HNSW_M = 16
 # 256, not pgvector's 64: at 100,000 items 64 left 0.4-1.6% of queries missing their whole
@@ -62,44 +63,6 @@ def _expr(dim: int) -> str:
 
 def _is_ip(space: EmbeddingSpace) -> bool:
     return space.metric == EmbeddingSpace.Metric.INNER_PRODUCT
-
-
-def item_filter_sql(item_filter: ItemFilter | None, alias: str = "i") -> tuple[str, dict[str, Any]]:
-    """The filter as a SQL condition on `recommender_item` (aliased) and its named parameters.
-
-    Attribute names and values travel as parameters; only the alias and the generated parameter
-    names are written into the text.
-    """
-    if item_filter is None or item_filter.is_empty:
-        return "TRUE", {}
-    parts: list[str] = []
-    params: dict[str, Any] = {}
-    if item_filter.include_categories:
-        parts.append(f"{alias}.categories && %(f_include)s::varchar[]")
-        params["f_include"] = list(item_filter.include_categories)
-    if item_filter.exclude_categories:
-        parts.append(f"NOT ({alias}.categories && %(f_exclude)s::varchar[])")
-        params["f_exclude"] = list(item_filter.exclude_categories)
-    for n, condition in enumerate(item_filter.attributes):
-        name = f"f_a{n}"
-        params[name] = condition.name
-        value = f"({alias}.attributes -> %({name})s)"
-        if condition.is_range:
-            # Only JSON numbers take part; a cast of text would fail, so CASE guards it.
-            number = (
-                f"(CASE WHEN jsonb_typeof({value}) = 'number'"
-                f" THEN ({alias}.attributes ->> %({name})s)::float8 END)"
-            )
-            if condition.low is not None:
-                parts.append(f"{number} >= %({name}_low)s")
-                params[f"{name}_low"] = condition.low
-            if condition.high is not None:
-                parts.append(f"{number} <= %({name}_high)s")
-                params[f"{name}_high"] = condition.high
-        else:
-            parts.append(f"{value} = ANY(%({name}_values)s::jsonb[])")
-            params[f"{name}_values"] = [Jsonb(v) for v in condition.values]
-    return " AND ".join(parts), params
 
 
 def ensure_space_index(space: EmbeddingSpace) -> None:
@@ -209,6 +172,36 @@ def count_items_to_encode(space: EmbeddingSpace) -> int:
         return int(cursor.fetchone()[0])
 
 
+class UserText(NamedTuple):
+    """A user as encoding sees them: the fields of the user text template and the content hash
+    of their stored vector in the space (None: no vector)."""
+
+    user_id: int
+    external_id: str
+    profile_text: str
+    attributes: dict[str, Any]
+    vector_hash: str | None
+
+
+def users_to_encode(space: EmbeddingSpace, *, after_id: int, limit: int) -> list[UserText]:
+    """Users of the space's tenant with a profile text or a vector in the space, in id order
+    after `after_id`: those to encode, to re-encode, or (text gone) whose vector to delete."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT u.id, u.external_id, u.profile_text, u.attributes, v.content_hash"
+            " FROM recommender_enduser u LEFT JOIN recommender_uservector v"
+            " ON v.user_id = u.id AND v.space_id = %s"
+            " WHERE u.tenant_id = %s AND u.id > %s AND (u.profile_text <> '' OR v.id IS NOT NULL)"
+            " ORDER BY u.id LIMIT %s",
+            [space.pk, space.tenant_id, after_id, limit],
+        )
+        rows = cursor.fetchall()
+    return [
+        UserText(user_id, external_id, profile_text, json_object(attributes), vector_hash)
+        for user_id, external_id, profile_text, attributes, vector_hash in rows
+    ]
+
+
 def _upsert(
     table: str,
     key: str,
@@ -282,81 +275,33 @@ def all_item_vectors(space: EmbeddingSpace) -> list[tuple[int, npt.NDArray[np.fl
         return [(int(row[0]), _from_sent(row[1])) for row in cursor.fetchall()]
 
 
-@dataclass(frozen=True)
-class UserReading:
-    """What serving needs to know about a user, read in one round trip: their recent events
-    (item, type, age in days; newest first), the items to exclude from their lists, the content
-    vectors of the recent items, their text vector, their collaborative factor and the top items
-    stored for them at training (item, score; best first)."""
-
-    recent: list[tuple[int, str, float]]
-    excluded: set[int]
-    item_vectors: dict[int, npt.NDArray[np.float32]]
-    text_vector: npt.NDArray[np.float32] | None
-    factor: npt.NDArray[np.float32] | None
-    als_items: list[tuple[int, float]] | None
-
-
-def read_user(
-    *,
-    user_id: int,
-    recent: int,
-    exclude_types: Sequence[str] | None,
-    content_space: EmbeddingSpace | None,
-    cf_space: EmbeddingSpace | None,
-    version_id: int | None,
-    now: Any,
-) -> UserReading:
-    """One statement for a recommendation's reads about the user: the round trips it replaces
-    were a third of a request's time (benchmarks/profile_serving.py). `exclude_types` None
-    excludes every interacted item; a space or version of None reads nothing from it."""
-    with _cursor() as cursor:
-        cursor.execute(
-            "SELECT 'e', e.item_id, e.type, e.age, e.n, vector_send(v.embedding),"
-            " NULL::bigint[], NULL::float8[] FROM ("
-            "  SELECT item_id, type, EXTRACT(EPOCH FROM (%(now)s - timestamp)) / 86400.0 AS age,"
-            "  row_number() OVER (ORDER BY timestamp DESC) AS n"
-            "  FROM recommender_interaction WHERE user_id = %(user)s"
-            "  ORDER BY timestamp DESC LIMIT %(recent)s) AS e"
-            " LEFT JOIN recommender_itemvector v"
-            " ON v.space_id = %(content)s AND v.item_id = e.item_id"
-            # DISTINCT resolves its NULLs as text unless cast.
-            " UNION ALL SELECT DISTINCT 'x', item_id, NULL::varchar, NULL::numeric,"
-            " NULL::bigint, NULL::bytea, NULL::bigint[], NULL::float8[]"
-            " FROM recommender_interaction WHERE user_id = %(user)s"
-            " AND (%(all_types)s OR type = ANY(%(types)s::varchar[]))"
-            " UNION ALL SELECT 't', NULL, NULL, NULL, NULL, vector_send(embedding), NULL, NULL"
-            " FROM recommender_uservector WHERE space_id = %(content)s AND user_id = %(user)s"
-            " UNION ALL SELECT 'f', NULL, NULL, NULL, NULL, vector_send(embedding), NULL, NULL"
-            " FROM recommender_uservector WHERE space_id = %(cf)s AND user_id = %(user)s"
-            " UNION ALL SELECT 'l', NULL, NULL, NULL, NULL, NULL, item_ids, scores"
-            " FROM recommender_useritems"
-            " WHERE version_id = %(version)s AND source = 'als' AND user_id = %(user)s",
-            {
-                "now": now,
-                "user": user_id,
-                "recent": recent,
-                "all_types": exclude_types is None,
-                "types": list(exclude_types or ()),
-                "content": content_space.pk if content_space is not None else None,
-                "cf": cf_space.pk if cf_space is not None else None,
-                "version": version_id,
-            },
-        )
-        rows = cursor.fetchall()
-    by_kind: dict[str, list[Any]] = {"e": [], "x": [], "t": [], "f": [], "l": []}
-    for row in rows:
-        by_kind[row[0]].append(row)
-    events = sorted(by_kind["e"], key=lambda row: row[4])
-    text, factor, stored = by_kind["t"], by_kind["f"], by_kind["l"]
-    return UserReading(
-        recent=[(int(row[1]), str(row[2]), float(row[3])) for row in events],
-        excluded={int(row[1]) for row in by_kind["x"]},
-        item_vectors={int(row[1]): _from_sent(row[5]) for row in events if row[5] is not None},
-        text_vector=_from_sent(text[0][5]) if text else None,
-        factor=_from_sent(factor[0][5]) if factor else None,
-        als_items=list(zip(stored[0][6], stored[0][7], strict=True)) if stored else None,
+def _sent_vector_sql(table: str, key: str, space: EmbeddingSpace | None, id_sql: str) -> str:
+    if space is None:
+        return "NULL::bytea"
+    space_id, _ = _literals(space)
+    return (
+        f"(SELECT vector_send(embedding) FROM {table}"  # noqa: S608
+        f" WHERE space_id = {space_id} AND {key} = {id_sql})"
     )
+
+
+def sent_item_vector_sql(space: EmbeddingSpace | None, item_id_sql: str) -> str:
+    """A scalar subquery for a statement outside this module: the item's vector in `space` as
+    `vector_send` bytes (NULL where it has none, and for a space of None). `item_id_sql` is the
+    caller's SQL for the item id (a column or a parameter placeholder)."""
+    return _sent_vector_sql("recommender_itemvector", "item_id", space, item_id_sql)
+
+
+def sent_user_vector_sql(space: EmbeddingSpace | None, user_id_sql: str) -> str:
+    """A scalar subquery: the user's vector in `space` (their text vector in a content space,
+    their factor in a collaborative one) as `vector_send` bytes, or NULL; see
+    `sent_item_vector_sql`."""
+    return _sent_vector_sql("recommender_uservector", "user_id", space, user_id_sql)
+
+
+def vector_from_sent(data: bytes | memoryview) -> npt.NDArray[np.float32]:
+    """A vector read through `sent_item_vector_sql` or `sent_user_vector_sql`."""
+    return _from_sent(data)
 
 
 def _neighbour_sql(space: EmbeddingSpace, *, exact: bool, where: str = "TRUE") -> str:

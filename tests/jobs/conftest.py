@@ -1,4 +1,5 @@
-"""Fixtures of the job and import tests: uploads under a temporary MEDIA_ROOT, files to import."""
+"""Fixtures of the job and import tests: uploads under a temporary MEDIA_ROOT, files to import,
+messages recorded instead of sent."""
 
 from collections.abc import Callable
 from pathlib import Path
@@ -7,6 +8,7 @@ from typing import Any
 import pytest
 
 from recommender.services.ingest.batches import items_upsert_batch
+from recsys_platform.celery import app as celery_app
 from tenants.models import Tenant
 
 
@@ -14,6 +16,18 @@ from tenants.models import Tenant
 def media_root(settings: Any, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The messages the code under test sends, recorded instead of going to the broker."""
+    messages: list[dict[str, Any]] = []
+
+    def send_task(name: str, **options: Any) -> None:
+        messages.append({"name": name, **options})
+
+    monkeypatch.setattr(celery_app, "send_task", send_task)
+    return messages
 
 
 @pytest.fixture

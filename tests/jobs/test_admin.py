@@ -11,7 +11,6 @@ from django.urls import reverse
 
 from recommender.models import Item, Job
 from recommender.services.jobs.lifecycle import job_create, job_run
-from recommender.tasks import JOB_SERVICES
 from tenants.models import Tenant
 
 IMPORT_URL = "admin:recommender_job_import"
@@ -68,7 +67,7 @@ def test_a_superuser_uploads_a_file_and_its_job_imports_it(
     queued_page = boss.get(_change_url(job)).content.decode()
     assert REFRESH in queued_page
 
-    job_run(tenant_id=tenant.pk, job_id=str(job.pk), services=JOB_SERVICES)
+    job_run(tenant_id=tenant.pk, job_id=str(job.pk))
 
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED
@@ -111,7 +110,7 @@ def test_the_changelist_shows_progress_bars_and_refreshes_while_jobs_run(
 
 def test_a_failed_job_shows_its_error_rows(boss: Client, tenant: Tenant) -> None:
     job = _job(tenant, "id,available\nsku-1,perhaps\n")
-    job_run(tenant_id=tenant.pk, job_id=str(job.pk), services=JOB_SERVICES)
+    job_run(tenant_id=tenant.pk, job_id=str(job.pk))
 
     page = boss.get(_change_url(job)).content.decode()
 

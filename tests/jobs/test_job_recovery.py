@@ -16,22 +16,9 @@ from recommender.models import Job
 from recommender.services.encoding.queue import encoding_sweep
 from recommender.services.jobs.lifecycle import MAX_ATTEMPTS, job_run, jobs_running_stale
 from recommender.services.jobs.recovery import jobs_recover_stale
-from recsys_platform.celery import app as celery_app
 from tenants.models import Tenant
 
 STALE_S = 60
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """The messages the code under test sends, recorded instead of going to the broker."""
-    messages: list[dict[str, Any]] = []
-
-    def send_task(name: str, **options: Any) -> None:
-        messages.append({"name": name, **options})
-
-    monkeypatch.setattr(celery_app, "send_task", send_task)
-    return messages
 
 
 def make_job(

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from recommender.models import Item, Job
 from recommender.services.jobs.lifecycle import MAX_ATTEMPTS, job_create, job_run
-from recommender.tasks import JOB_SERVICES
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
 
@@ -29,7 +28,7 @@ def test_a_job_runs_to_success_with_counts_and_timings(tenant: Tenant, media_roo
     assert Path(job.input_file.path).is_relative_to(media_root)
     assert Path(job.input_file.path).read_text().startswith("id,title")
 
-    job_run(tenant_id=tenant.pk, job_id=str(job.pk), services=JOB_SERVICES)
+    job_run(tenant_id=tenant.pk, job_id=str(job.pk))
 
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED
@@ -45,10 +44,10 @@ def test_a_job_runs_to_success_with_counts_and_timings(tenant: Tenant, media_roo
 @pytest.mark.django_db
 def test_a_succeeded_job_is_not_run_again(tenant: Tenant) -> None:
     job = _items_job(tenant, "id\nsku-1\n")
-    job_run(tenant_id=tenant.pk, job_id=str(job.pk), services=JOB_SERVICES)
+    job_run(tenant_id=tenant.pk, job_id=str(job.pk))
     Item.objects.for_tenant(tenant).delete()
 
-    again = job_run(tenant_id=tenant.pk, job_id=str(job.pk), services=JOB_SERVICES)
+    again = job_run(tenant_id=tenant.pk, job_id=str(job.pk))
 
     job.refresh_from_db()
     assert again is None
@@ -60,7 +59,7 @@ def test_a_succeeded_job_is_not_run_again(tenant: Tenant) -> None:
 def test_a_bad_file_fails_the_job_with_its_rows(tenant: Tenant) -> None:
     job = _items_job(tenant, "id,available\nsku-1,true\nsku-2,perhaps\n")
 
-    job_run(tenant_id=tenant.pk, job_id=str(job.pk), services=JOB_SERVICES)
+    job_run(tenant_id=tenant.pk, job_id=str(job.pk))
 
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
@@ -100,7 +99,7 @@ def test_a_job_whose_worker_keeps_dying_is_failed_not_rerun(tenant: Tenant) -> N
         heartbeat_at=an_hour_ago,
     )
 
-    job_run(tenant_id=tenant.pk, job_id=str(job.pk), services=JOB_SERVICES)
+    job_run(tenant_id=tenant.pk, job_id=str(job.pk))
 
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
@@ -112,7 +111,7 @@ def test_a_job_whose_worker_keeps_dying_is_failed_not_rerun(tenant: Tenant) -> N
 def test_a_job_runs_only_for_its_own_tenant(tenant: Tenant, other_tenant: Tenant) -> None:
     job = _items_job(tenant, "id\nsku-1\n")
 
-    assert job_run(tenant_id=other_tenant.pk, job_id=str(job.pk), services=JOB_SERVICES) is None
+    assert job_run(tenant_id=other_tenant.pk, job_id=str(job.pk)) is None
 
     job.refresh_from_db()
     assert (job.status, job.attempts) == (Job.Status.QUEUED, 0)

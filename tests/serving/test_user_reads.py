@@ -2,6 +2,7 @@
 trained users: the same answers as the separate reads and the exact index search they replace."""
 
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from recommender.services.serving.candidates import user_candidates
 from recommender.services.serving.history import user_history
 from recommender.services.serving.state import serving_for
 from recommender.services.training.artifacts import USER_ITEMS_STORED
+from recommender.stores import user_reads
 from tests.retrieval.conftest import stored_user_vector
 from tests.serving.conftest import Planted
 
@@ -44,7 +46,9 @@ def test_training_stores_each_users_als_items_as_an_exact_index_search_ranks_the
         assert np.allclose(stored.scores, [n.similarity for n in exact], atol=1e-4)
 
 
-def test_one_read_returns_what_the_separate_reads_return(planted: Planted) -> None:
+def test_one_read_returns_what_the_separate_reads_return(
+    planted: Planted, django_assert_num_queries: Any
+) -> None:
     tenant, version = planted.tenant, planted.version
     assert version is not None
     assert version.cf_space is not None
@@ -62,15 +66,16 @@ def test_one_read_returns_what_the_separate_reads_return(planted: Planted) -> No
     vectorstore.upsert_user_vectors(serving.content_space, [user.pk], ["t"], text[None, :])
     now = timezone.now()
 
-    reading = vectorstore.read_user(
-        user_id=user.pk,
-        recent=5,
-        exclude_types=("purchase",),
-        content_space=serving.content_space,
-        cf_space=serving.cf_space,
-        version_id=version.pk,
-        now=now,
-    )
+    with django_assert_num_queries(1):
+        reading = user_reads.read_user(
+            user_id=user.pk,
+            recent=5,
+            exclude_types=("purchase",),
+            content_space=serving.content_space,
+            cf_space=serving.cf_space,
+            version_id=version.pk,
+            now=now,
+        )
 
     newest = list(
         Interaction.objects.for_tenant(tenant).filter(user=user).order_by("-timestamp")[:5]
@@ -94,7 +99,7 @@ def test_one_read_returns_what_the_separate_reads_return(planted: Planted) -> No
     stored = UserItems.objects.get(version=version, source="als", user=user)
     assert reading.als_items == list(zip(stored.item_ids, stored.scores, strict=True))
 
-    everything = vectorstore.read_user(
+    everything = user_reads.read_user(
         user_id=user.pk,
         recent=5,
         exclude_types=None,
@@ -110,6 +115,20 @@ def test_one_read_returns_what_the_separate_reads_return(planted: Planted) -> No
     assert everything.text_vector is None
     assert everything.factor is None
     assert everything.als_items is None
+
+    # A user with no events and no vectors reads empty (no events aggregate to NULL arrays).
+    newcomer = EndUser.objects.for_tenant(tenant).create(tenant=tenant, external_id="newcomer")
+    empty = user_reads.read_user(
+        user_id=newcomer.pk,
+        recent=5,
+        exclude_types=None,
+        content_space=serving.content_space,
+        cf_space=serving.cf_space,
+        version_id=version.pk,
+        now=now,
+    )
+    assert (empty.recent, empty.excluded, empty.item_vectors) == ([], set(), {})
+    assert (empty.text_vector, empty.factor, empty.als_items) == (None, None, None)
 
 
 def test_als_candidates_come_from_the_stored_list_and_from_the_index_when_it_runs_short(

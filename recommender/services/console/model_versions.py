@@ -4,9 +4,8 @@ what their served lists earned (interactions sent back with a recommendation_id)
 from collections import defaultdict
 from typing import Any
 
-from django.db import connection
-
 from recommender.models import ModelVersion
+from recommender.stores import feedback
 from tenants.models import Tenant
 
 LISTED_VERSIONS = 50
@@ -18,27 +17,13 @@ def attribution_by_version(tenant: Tenant) -> dict[int | None, dict[str, Any]]:
     stats: dict[int | None, dict[str, Any]] = defaultdict(
         lambda: {"served_lists": 0, "attributed": 0, "on_served_items": 0, "by_type": {}}
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT model_version_id, count(*) FROM recommender_servedlist"
-            " WHERE tenant_id = %s GROUP BY 1",
-            [tenant.pk],
-        )
-        for version_id, served in cursor.fetchall():
-            stats[version_id]["served_lists"] = int(served)
-        cursor.execute(
-            "SELECT s.model_version_id, e.type, count(*),"
-            " count(*) FILTER (WHERE e.item_id = ANY(s.item_ids))"
-            " FROM recommender_interaction e JOIN recommender_servedlist s"
-            " ON s.tenant_id = e.tenant_id AND s.recommendation_id = e.recommendation_id"
-            " WHERE e.tenant_id = %s AND e.recommendation_id IS NOT NULL GROUP BY 1, 2",
-            [tenant.pk],
-        )
-        for version_id, kind, total, on_items in cursor.fetchall():
-            entry = stats[version_id]
-            entry["attributed"] += int(total)
-            entry["on_served_items"] += int(on_items)
-            entry["by_type"][kind] = int(total)
+    for version_id, served in feedback.served_list_counts(tenant_id=tenant.pk).items():
+        stats[version_id]["served_lists"] = served
+    for count in feedback.attributed_counts(tenant_id=tenant.pk):
+        entry = stats[count.version_id]
+        entry["attributed"] += count.total
+        entry["on_served_items"] += count.on_served_items
+        entry["by_type"][count.type] = count.total
     return dict(stats)
 
 

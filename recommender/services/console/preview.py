@@ -3,12 +3,11 @@ configuration, and the list a draft configuration would serve (nothing saved, no
 
 from typing import Any
 
-from django.db import connection
-
 from recommender.engine.config_schema import ConfigError, merge_config, validate_config
 from recommender.selectors import access_user_by_external_id
 from recommender.services.config import active_config
 from recommender.services.serving import lists as serving
+from recommender.stores import user_reads
 from recsys_platform.errors import ApplicationError, NotFoundError
 from tenants.models import Tenant
 
@@ -27,20 +26,6 @@ def draft_config(tenant: Tenant, draft: dict[str, Any]) -> dict[str, Any]:
         raise PreviewError(
             "invalid_config", f"The draft is invalid: {exc}", details=exc.errors
         ) from exc
-
-
-def recent_interactions(user_pk: int) -> list[dict[str, Any]]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT i.external_id, i.title, e.type, e.timestamp FROM recommender_interaction e"
-            " JOIN recommender_item i ON i.id = e.item_id WHERE e.user_id = %s"
-            " ORDER BY e.timestamp DESC LIMIT %s",
-            [user_pk, RECENT_INTERACTIONS],
-        )
-        return [
-            {"id": row[0], "title": row[1], "type": row[2], "timestamp": row[3]}
-            for row in cursor.fetchall()
-        ]
 
 
 def preview_for_user(*, tenant: Tenant, user_id: str, draft: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +47,7 @@ def preview_for_user(*, tenant: Tenant, user_id: str, draft: dict[str, Any]) -> 
     )
     return {
         "user": user.external_id,
-        "interactions": recent_interactions(user.pk),
+        "interactions": user_reads.recent_interactions(user_id=user.pk, limit=RECENT_INTERACTIONS),
         "active": active,
         "draft": drafted,
     }

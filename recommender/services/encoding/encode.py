@@ -10,10 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from recommender import vectorstore
-from recommender.db_values import json_object
 from recommender.engine.config_schema import render_template
 from recommender.models import Job
 from recommender.models.vectors import EmbeddingSpace
@@ -27,19 +26,6 @@ from tenants.models import Tenant
 
 def _text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _users_with_text(space: EmbeddingSpace, *, after_id: int, limit: int) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT u.id, u.external_id, u.profile_text, u.attributes, v.content_hash"
-            " FROM recommender_enduser u LEFT JOIN recommender_uservector v"
-            " ON v.user_id = u.id AND v.space_id = %s"
-            " WHERE u.tenant_id = %s AND u.id > %s AND (u.profile_text <> '' OR v.id IS NOT NULL)"
-            " ORDER BY u.id LIMIT %s",
-            [space.pk, space.tenant_id, after_id, limit],
-        )
-        return list(cursor.fetchall())
 
 
 def encode_tenant(*, tenant: Tenant, report: ProgressReport | None = None) -> dict[str, Any]:
@@ -86,20 +72,18 @@ def _encode_user_texts(space: EmbeddingSpace, encoder_config: dict[str, Any]) ->
     encoded = 0
     after_id = 0
     while True:
-        rows = _users_with_text(space, after_id=after_id, limit=settings.RECSYS_ENCODE_CHUNK)
+        rows = vectorstore.users_to_encode(
+            space, after_id=after_id, limit=settings.RECSYS_ENCODE_CHUNK
+        )
         if not rows:
             return encoded
-        after_id = rows[-1][0]
+        after_id = rows[-1].user_id
         todo = []
         cleared = []
         for user_id, external_id, profile_text, attributes, stored_hash in rows:
             text = render_template(
                 encoder_config["user_template"],
-                {
-                    "id": external_id,
-                    "profile_text": profile_text,
-                    "attributes": json_object(attributes),
-                },
+                {"id": external_id, "profile_text": profile_text, "attributes": attributes},
             )
             if not profile_text or not text:
                 # The text is gone: a vector of the old text must not go on shaping results.

@@ -1,16 +1,16 @@
 """Bulk writes of items, users and interactions: validated whole, then stored whole.
 
-One set-based statement per table (unnest of arrays) instead of a statement per row; this is what
-lets the batch API and the file import approach the speed of COPY.
+One set-based statement per table (unnest of arrays, in `recommender.stores.ingest_writes`)
+instead of a statement per row; this is what lets the batch API and the file import approach the
+speed of COPY.
 """
 
 import datetime
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from recommender.services.config import interaction_types
@@ -25,59 +25,9 @@ from recommender.services.ingest.rows import (
     parse_rows,
     parse_user,
 )
+from recommender.stores import ingest_writes
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
-
-_ITEM_UPSERT = """
-INSERT INTO recommender_item (tenant_id, external_id, title, description, categories, attributes,
-                              available, content_hash, created_at, updated_at)
-SELECT %(tenant)s, u.external_id, u.title, u.description,
-       ARRAY(SELECT jsonb_array_elements_text(u.categories::jsonb)), u.attributes::jsonb,
-       u.available, u.content_hash, %(now)s, %(now)s
-FROM unnest(%(external_id)s::text[], %(title)s::text[], %(description)s::text[],
-            %(categories)s::text[], %(attributes)s::text[], %(available)s::bool[],
-            %(content_hash)s::text[])
-     AS u(external_id, title, description, categories, attributes, available, content_hash)
-ON CONFLICT (tenant_id, external_id) DO UPDATE SET
-    title = EXCLUDED.title, description = EXCLUDED.description,
-    categories = EXCLUDED.categories, attributes = EXCLUDED.attributes,
-    available = EXCLUDED.available, content_hash = EXCLUDED.content_hash,
-    updated_at = EXCLUDED.updated_at
-RETURNING (xmax = 0)
-"""
-
-_USER_UPSERT = """
-INSERT INTO recommender_enduser (tenant_id, external_id, attributes, profile_text,
-                                 created_at, updated_at)
-SELECT %(tenant)s, u.external_id, u.attributes::jsonb, u.profile_text, %(now)s, %(now)s
-FROM unnest(%(external_id)s::text[], %(attributes)s::text[], %(profile_text)s::text[])
-     AS u(external_id, attributes, profile_text)
-ON CONFLICT (tenant_id, external_id) DO UPDATE SET
-    attributes = EXCLUDED.attributes, profile_text = EXCLUDED.profile_text,
-    updated_at = EXCLUDED.updated_at
-RETURNING (xmax = 0)
-"""
-
-_USER_ENSURE = """
-INSERT INTO recommender_enduser (tenant_id, external_id, attributes, profile_text,
-                                 created_at, updated_at)
-SELECT %(tenant)s, e, '{}'::jsonb, '', %(now)s, %(now)s FROM unnest(%(external_id)s::text[]) AS e
-ON CONFLICT (tenant_id, external_id) DO NOTHING
-"""
-
-_IDS_BY_EXTERNAL = """
-SELECT external_id, id FROM {table} WHERE tenant_id = %s AND external_id = ANY(%s::text[])
-"""
-
-_INTERACTION_INSERT = """
-INSERT INTO recommender_interaction (tenant_id, user_id, item_id, type, value, timestamp,
-                                     event_id, recommendation_id, received_at)
-SELECT %(tenant)s, u.user_id, u.item_id, u.type, u.value, u.ts, u.event_id, u.rec_id, %(now)s
-FROM unnest(%(user_id)s::bigint[], %(item_id)s::bigint[], %(type)s::text[],
-            %(value)s::float8[], %(ts)s::timestamptz[], %(event_id)s::text[], %(rec_id)s::text[])
-     AS u(user_id, item_id, type, value, ts, event_id, rec_id)
-ON CONFLICT (tenant_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
-"""
 
 
 def _reject(errors: RowErrors, noun: str) -> ApplicationError:
@@ -163,63 +113,17 @@ def validate_interactions(
         unique_field="event_id",
         first_row=first_row,
     )
-    named = list({row.item for row in parsed})
-    item_ids = _ids_by_external("recommender_item", tenant.pk, named)
-    if len(item_ids) < len(named):
-        for index, row in zip(indexes, parsed, strict=True):
-            if row.item not in item_ids:
-                errors.add(index, "item", f"unknown item {row.item!r}")
-    return parsed, item_ids
-
-
-def _ids_by_external(table: str, tenant_id: int, external_ids: list[str]) -> dict[str, int]:
-    if not external_ids:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(_IDS_BY_EXTERNAL.format(table=table), [tenant_id, external_ids])
-        return dict(cursor.fetchall())
-
-
-def _count_inserted(cursor: Any) -> int:
-    return sum(1 for (inserted,) in cursor.fetchall() if inserted)
+    return parsed, resolve_interaction_items(tenant, parsed, indexes, errors)
 
 
 def write_items(tenant: Tenant, rows: list[ItemRow]) -> dict[str, int]:
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _ITEM_UPSERT,
-            {
-                "tenant": tenant.pk,
-                "now": now,
-                "external_id": [r.external_id for r in rows],
-                "title": [r.title for r in rows],
-                "description": [r.description for r in rows],
-                "categories": [json.dumps(r.categories) for r in rows],
-                "attributes": [json.dumps(r.attributes) for r in rows],
-                "available": [r.available for r in rows],
-                "content_hash": [r.content_hash for r in rows],
-            },
-        )
-        created = _count_inserted(cursor)
+    created = ingest_writes.items_upsert(tenant_id=tenant.pk, rows=rows, now=timezone.now())
     encoding_request(tenant=tenant)  # new or changed text needs vectors (debounced)
     return {"created": created, "updated": len(rows) - created}
 
 
 def write_users(tenant: Tenant, rows: list[UserRow]) -> dict[str, int]:
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _USER_UPSERT,
-            {
-                "tenant": tenant.pk,
-                "now": now,
-                "external_id": [r.external_id for r in rows],
-                "attributes": [json.dumps(r.attributes) for r in rows],
-                "profile_text": [r.profile_text for r in rows],
-            },
-        )
-        created = _count_inserted(cursor)
+    created = ingest_writes.users_upsert(tenant_id=tenant.pk, rows=rows, now=timezone.now())
     encoding_request(tenant=tenant)  # profile texts are encoded too
     return {"created": created, "updated": len(rows) - created}
 
@@ -230,28 +134,15 @@ def write_interactions(
     """Store rows (users created as needed); a re-sent event_id is counted as a duplicate."""
     now = timezone.now()
     user_external = list({row.user for row in rows})
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _USER_ENSURE, {"tenant": tenant.pk, "now": now, "external_id": user_external}
-        )
-        users_created = cursor.rowcount
-    user_ids = _ids_by_external("recommender_enduser", tenant.pk, user_external)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INTERACTION_INSERT,
-            {
-                "tenant": tenant.pk,
-                "now": now,
-                "user_id": [user_ids[r.user] for r in rows],
-                "item_id": [item_ids[r.item] for r in rows],
-                "type": [r.type for r in rows],
-                "value": [r.value for r in rows],
-                "ts": [r.timestamp for r in rows],
-                "event_id": [r.event_id for r in rows],
-                "rec_id": [r.recommendation_id for r in rows],
-            },
-        )
-        stored = cursor.rowcount
+    users_created = ingest_writes.users_ensure(
+        tenant_id=tenant.pk, external_ids=user_external, now=now
+    )
+    user_ids = ingest_writes.user_ids_by_external_id(
+        tenant_id=tenant.pk, external_ids=user_external
+    )
+    stored = ingest_writes.interactions_insert(
+        tenant_id=tenant.pk, rows=rows, user_ids=user_ids, item_ids=item_ids, now=now
+    )
     return {"stored": stored, "duplicates": len(rows) - stored, "users_created": users_created}
 
 
@@ -296,7 +187,7 @@ def resolve_interaction_items(
     themselves (the file import, where a repeated event_id is a duplicate, not a fault).
     """
     named = list({row.item for row in rows})
-    item_ids = _ids_by_external("recommender_item", tenant.pk, named)
+    item_ids = ingest_writes.item_ids_by_external_id(tenant_id=tenant.pk, external_ids=named)
     if len(item_ids) < len(named):
         for index, row in zip(indexes, rows, strict=True):
             if row.item not in item_ids:
@@ -313,8 +204,4 @@ def users_ensure(tenant: Tenant, external_ids: Iterable[str]) -> int:
     ids = sorted(set(external_ids))
     if not ids:
         return 0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _USER_ENSURE, {"tenant": tenant.pk, "now": timezone.now(), "external_id": ids}
-        )
-        return cursor.rowcount
+    return ingest_writes.users_ensure(tenant_id=tenant.pk, external_ids=ids, now=timezone.now())

@@ -3,12 +3,10 @@
 from typing import Any
 
 from recommender.models import Job
+from recommender.services.jobs.kinds import api_job_kinds
 from recommender.services.jobs.lifecycle import job_create
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
-
-# Import jobs need an uploaded file (admin or command line), so the API starts only these.
-API_JOB_KINDS = (Job.Kind.ENCODE, Job.Kind.TRAIN)
 
 
 def job_start_from_api(*, tenant: Tenant, payload: Any) -> Job:
@@ -19,10 +17,11 @@ def job_start_from_api(*, tenant: Tenant, payload: Any) -> Job:
             details=[{"field": "kind", "message": "required; no other fields"}],
         )
     kind = payload.get("kind")
-    if kind not in API_JOB_KINDS:
+    startable = api_job_kinds()
+    if kind not in startable:
         raise ApplicationError(
             "validation_error",
-            f"Unknown job kind {kind!r}; the API starts: {', '.join(API_JOB_KINDS)}.",
+            f"Unknown job kind {kind!r}; the API starts: {', '.join(startable)}.",
             details=[{"field": "kind", "message": "unknown kind"}],
         )
     return job_create(tenant=tenant, kind=kind)

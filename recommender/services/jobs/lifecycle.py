@@ -2,9 +2,9 @@
 
 `job_run` is the one wrapper every job kind runs in: it marks the job running, hands the kind's
 service a `report(progress, counts)` callback, beats the job's heartbeat while it runs, and
-records success or failure with the error. The kind → service registry lives with the Celery
-task (`recommender.tasks.JOB_SERVICES`); the queue each kind goes to is here, because enqueueing
-happens here. A RUNNING job whose heartbeat stops is re-queued by `services.job_recovery`.
+records success or failure with the error. Each kind's service and queue come from the registry
+in `recommender.services.jobs.kinds`. A RUNNING job whose heartbeat stops is re-queued by
+`services.jobs.recovery`.
 """
 
 import logging
@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import PurePath
-from typing import Any, Protocol
+from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -26,6 +26,8 @@ from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
 from recommender.models import Job
+from recommender.services.jobs.kinds import DEFAULT_QUEUE, JOB_KINDS, JobService, job_kind
+from recommender.services.jobs.kinds import ProgressReport as ProgressReport  # for job services
 from recsys_platform.celery import app as celery_app
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
@@ -34,9 +36,6 @@ from tenants.scoping import tenant_scope
 logger = logging.getLogger(__name__)
 
 RUN_JOB_TASK = "recommender.tasks.run_job"
-DEFAULT_QUEUE = "default"
-# Kinds that need a GPU worker (encode, train) map to "gpu"; the rest go to DEFAULT_QUEUE.
-JOB_QUEUES: dict[str, str] = {Job.Kind.ENCODE: "gpu", Job.Kind.TRAIN: "gpu"}
 # A job whose worker died this many times is failed rather than re-run forever (a poison job).
 MAX_ATTEMPTS = 3
 # Progress writes are throttled: an import reports per chunk, and a row update per chunk would
@@ -50,20 +49,9 @@ ACTIVE_STATUSES = frozenset({Job.Status.QUEUED, Job.Status.RUNNING})
 FINISHED_STATUSES = frozenset({Job.Status.SUCCEEDED, Job.Status.FAILED})
 
 
-class ProgressReport(Protocol):
-    """What a job's service calls as it goes: progress in [0, 1] and the counts so far."""
-
-    def __call__(self, progress: float, counts: Mapping[str, Any]) -> None: ...
-
-
-class JobService(Protocol):
-    """The service a job kind runs: does the work, reports progress, returns the final counts."""
-
-    def __call__(self, *, job: Job, report: ProgressReport) -> Mapping[str, Any]: ...
-
-
 def job_queue(kind: str) -> str:
-    return JOB_QUEUES.get(kind, DEFAULT_QUEUE)
+    registered = job_kind(kind)
+    return DEFAULT_QUEUE if registered is None else registered.queue
 
 
 def job_create(
@@ -75,9 +63,9 @@ def job_create(
     countdown: float = 0,
 ) -> Job:
     """Create a queued Job (storing `input_file` under MEDIA_ROOT) and enqueue it on commit."""
-    if kind not in Job.Kind.values:
+    if kind not in JOB_KINDS:
         raise ApplicationError(
-            "invalid_kind", f"Unknown job kind {kind!r}; known: {', '.join(Job.Kind.values)}."
+            "invalid_kind", f"Unknown job kind {kind!r}; known: {', '.join(JOB_KINDS)}."
         )
     with transaction.atomic():
         job = Job(tenant=tenant, kind=kind, params=dict(params or {}))
@@ -308,9 +296,19 @@ def _job_finish(
     return bool(written)
 
 
-def job_run(*, tenant_id: int, job_id: str, services: Mapping[str, JobService]) -> Job | None:
+def _service(kind: str, services: Mapping[str, JobService] | None) -> JobService | None:
+    if services is not None:
+        return services.get(kind)
+    registered = job_kind(kind)
+    return None if registered is None else registered.resolve_service()
+
+
+def job_run(
+    *, tenant_id: int, job_id: str, services: Mapping[str, JobService] | None = None
+) -> Job | None:
     """Run one job to success or failure; re-delivery safe (see `_job_start`: a finished job, or
-    one a live worker is running, is not run again).
+    one a live worker is running, is not run again). The kind's service comes from the registry
+    (`jobs.kinds`) unless `services` maps kinds to services instead (tests).
 
     Returns the job as it ended, or None when there was nothing to run.
     """
@@ -325,7 +323,7 @@ def job_run(*, tenant_id: int, job_id: str, services: Mapping[str, JobService]) 
         heartbeat = None if connection.in_atomic_block else _Heartbeat(job)
         report = _JobProgress(job, heartbeat)
         try:
-            service = services.get(job.kind)
+            service = _service(job.kind, services)
             if service is None:
                 raise ApplicationError(
                     "unknown_kind", f"No service runs jobs of kind {job.kind!r}."

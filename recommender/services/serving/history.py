@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from recommender import vectorstore
 from recommender.engine.profiles import decayed_weights
 from recommender.services.serving.state import Serving
+from recommender.stores import user_reads
 
 
 @dataclass
@@ -16,7 +16,7 @@ class History:
     """A user's recent positive interactions, weighted as the profile weighs them."""
 
     # The events and vectors it was built from, read in one statement with the serving spaces.
-    reading: vectorstore.UserReading
+    reading: user_reads.UserReading
     # item id → decayed, type-weighted sum; positive only
     weights: dict[int, float] = field(default_factory=dict)
     # item id → the type of the user's strongest interaction with it (for explanations)
@@ -36,7 +36,7 @@ def user_history(
 ) -> History:
     config = serving.config
     types = config["interactions"]["types"]
-    reading = vectorstore.read_user(
+    reading = user_reads.read_user(
         user_id=user_id,
         recent=config["profile"]["max_events"],
         exclude_types=exclude_types,

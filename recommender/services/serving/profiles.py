@@ -6,9 +6,9 @@ import numpy as np
 import numpy.typing as npt
 from django.utils import timezone
 
-from recommender import vectorstore
 from recommender.engine.profiles import decayed_weights, profile_vector
 from recommender.models.vectors import EmbeddingSpace
+from recommender.stores import user_reads
 
 
 @dataclass
@@ -27,12 +27,12 @@ def user_profile(
     user_id: int,
     space: EmbeddingSpace,
     config: dict,
-    reading: vectorstore.UserReading | None = None,
+    reading: user_reads.UserReading | None = None,
 ) -> UserProfile:
     """`reading` (the user's events and vectors read with `space` as the content space) spares
     the query when the caller has it already."""
     if reading is None:
-        reading = vectorstore.read_user(
+        reading = user_reads.read_user(
             user_id=user_id,
             recent=config["profile"]["max_events"],
             exclude_types=(),
