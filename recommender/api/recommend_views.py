@@ -5,7 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from recommender.api import schemas
-from recommender.api.schemas import LIST_PARAMETERS, operation
+from recommender.api.schemas import operation, result_list
 from recommender.services.console.model_versions import LISTED_VERSIONS, model_version_list
 from recommender.services.search import semantic as recommend
 from recommender.services.serving import lists as serving
@@ -20,12 +20,10 @@ def _params(request: Request) -> list[tuple[str, str]]:
 class SimilarItemsView(TenantAPIView):
     required_scope = SCOPE_RECOMMEND
 
-    @operation(
+    @result_list(
         summary="Items similar to an item",
         description="Content neighbours of the item fused with the items bought or viewed "
         "with it, under the request's filters and rules.",
-        parameters=LIST_PARAMETERS,
-        responses={200: schemas.ResultsOut},
         errors=(400, 404, 409),
     )
     def get(self, request: Request, item_id: str) -> Response:
@@ -37,12 +35,10 @@ class SimilarItemsView(TenantAPIView):
 class UserRecommendationsView(TenantAPIView):
     required_scope = SCOPE_RECOMMEND
 
-    @operation(
+    @result_list(
         summary="Recommendations for a user",
         description="The configured sources fused for the user, under the request's filters "
         "and rules; a user with no history gets the configured fallbacks.",
-        parameters=LIST_PARAMETERS,
-        responses={200: schemas.ResultsOut},
         errors=(400, 404),
     )
     def get(self, request: Request, user_id: str) -> Response:
@@ -55,12 +51,10 @@ class PopularView(TenantAPIView):
     required_scope = SCOPE_RECOMMEND
     ranking = "popular"
 
-    @operation(
+    @result_list(
         summary="Popular items",
-        description="The items with the most recent weighted activity (as of the last "
-        "training), under the request's filters and rules.",
-        parameters=LIST_PARAMETERS,
-        responses={200: schemas.ResultsOut},
+        description="The items with the most recent weighted activity (the trained model's "
+        "ranking; counted live before any training), under the request's filters and rules.",
         errors=(400,),
     )
     def get(self, request: Request) -> Response:
@@ -70,12 +64,10 @@ class PopularView(TenantAPIView):
 
 
 @extend_schema_view(
-    get=operation(
+    get=result_list(
         summary="Trending items",
-        description="The items whose activity grew fastest lately (as of the last training), "
-        "under the request's filters and rules.",
-        parameters=LIST_PARAMETERS,
-        responses={200: schemas.ResultsOut},
+        description="The items whose activity grew fastest lately (the trained model's "
+        "ranking; empty before any training), under the request's filters and rules.",
         errors=(400,),
     )
 )

@@ -353,7 +353,7 @@ def _category_names(name: str, description: str) -> OpenApiParameter:
     )
 
 
-LIST_PARAMETERS = [
+_LIST_PARAMETERS = [
     OpenApiParameter(
         "count",
         {"type": "integer", "minimum": MIN_COUNT, "maximum": MAX_COUNT, "default": DEFAULT_COUNT},
@@ -437,4 +437,15 @@ def operation(
             },
         },
         **extra,
+    )
+
+
+def result_list(*, summary: str, description: str, errors: tuple[int, ...]) -> Callable[[Any], Any]:
+    """`operation` for an endpoint answering a list of results (the list parameters, ResultsOut)."""
+    return operation(
+        summary=summary,
+        description=description,
+        parameters=_LIST_PARAMETERS,
+        responses={200: ResultsOut},
+        errors=errors,
     )

@@ -766,33 +766,9 @@ def _probes() -> list[Probe]:
             lambda v: event_row(timestamp=v),
             ("2026-01-01T00:00:00Z", ("2026-01-01T00:00:00", "yesterday")),
         ),
-        Probe(
-            INTERACTIONS_BATCH,
-            f"{event}.event_id",
-            "maxLength",
-            lambda n: event_row(event_id="e" * n),
-            constant="rows.EXTERNAL_ID_MAX",
-        ),
-        Probe(
-            INTERACTIONS_BATCH,
-            f"{event}.event_id",
-            "pattern",
-            lambda v: event_row(event_id=v),
-            ("e 1", ("e\x00",)),
-        ),
-        Probe(
-            INTERACTIONS_BATCH,
-            f"{event}.recommendation_id",
-            "maxLength",
-            lambda n: event_row(recommendation_id="r" * n),
-            constant="rows.RECOMMENDATION_ID_MAX",
-        ),
-        Probe(
-            INTERACTIONS_BATCH,
-            f"{event}.recommendation_id",
-            "pattern",
-            lambda v: event_row(recommendation_id=v),
-            ("r 1", ("r\x00",)),
+        *_text_probes(INTERACTIONS_BATCH, event, event_row, "event_id", "rows.EXTERNAL_ID_MAX"),
+        *_text_probes(
+            INTERACTIONS_BATCH, event, event_row, "recommendation_id", "rows.RECOMMENDATION_ID_MAX"
         ),
         _closed(INTERACTIONS_BATCH, event, event_row),
         *_search_probes(),
