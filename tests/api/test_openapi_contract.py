@@ -26,6 +26,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import jsonschema
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.urls import resolve
 from rest_framework.test import APIClient
 
@@ -885,6 +886,11 @@ def test_attribute_depth_is_described_and_enforced(
         response = call(op, Req(body=build(_nested(depth + 1))))
         assert_error(response, 400, "validation_error")
         check_answer(document, op, response)
+
+
+def test_the_document_is_valid_openapi_generated_without_warnings(tmp_path: Any) -> None:
+    # --fail-on-warn: an unresolvable field, serializer or authenticator is an error here.
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yml"))
 
 
 # --- the declarations behind the document -------------------------------------------------------
