@@ -12,10 +12,15 @@ from recsys_platform.errors import ApplicationError
 
 
 class IdCursorPagination(CursorPagination):
+    """Pages of `{"next", "previous", "results"}`; its OpenAPI parameters and page schema come
+    from the same attributes that `paginate_queryset` enforces."""
+
     ordering = "id"
     page_size = 100
     page_size_query_param = "limit"
+    min_page_size = 1
     max_page_size = 1000
+    cursor_query_description = "Opaque: pass back a `next` or `previous` link unchanged."
     _position_field: "Field[Any, Any] | None" = None
 
     def decode_cursor(self, request: Request) -> Cursor | None:
@@ -34,11 +39,12 @@ class IdCursorPagination(CursorPagination):
     ) -> list[Any] | None:
         raw_limit = request.query_params.get(self.page_size_query_param)
         if raw_limit is not None and (
-            not raw_limit.isdigit() or not 1 <= int(raw_limit) <= self.max_page_size
+            not raw_limit.isdigit()
+            or not self.min_page_size <= int(raw_limit) <= self.max_page_size
         ):
             raise ApplicationError(
                 "validation_error",
-                f"'limit' must be an integer from 1 to {self.max_page_size}.",
+                f"'limit' must be an integer from {self.min_page_size} to {self.max_page_size}.",
                 details=[{"field": "limit", "message": "out of range"}],
             )
         self._position_field = queryset.model._meta.get_field(self.ordering)
@@ -50,3 +56,20 @@ class IdCursorPagination(CursorPagination):
                 "Invalid 'cursor': pass back the 'next' or 'previous' link unchanged.",
                 details=[{"field": "cursor", "message": "invalid"}],
             ) from None
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {
+                    "type": "integer",
+                    "minimum": self.min_page_size,
+                    "maximum": self.max_page_size,
+                    "default": self.page_size,
+                }
+        return parameters
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paginated: dict[str, Any] = super().get_paginated_response_schema(schema)
+        # Both links are always there, null at either end of the list.
+        return {**paginated, "required": ["next", "previous", "results"]}

@@ -1,40 +1,16 @@
 """API v1 views of results: similar items, semantic search, recommendations for a user."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from recommender.api import schemas
-from recommender.services.console.model_versions import model_version_list
+from recommender.api.schemas import operation, result_list
+from recommender.services.console.model_versions import LISTED_VERSIONS, model_version_list
 from recommender.services.search import semantic as recommend
 from recommender.services.serving import lists as serving
-from recommender.services.serving import params
 from tenants.api_base import TenantAPIView
 from tenants.models import SCOPE_MANAGE, SCOPE_RECOMMEND
-
-_ERRORS = {
-    400: schemas.ErrorOut,
-    401: schemas.ErrorOut,
-    403: schemas.ErrorOut,
-    404: schemas.ErrorOut,
-    409: schemas.ErrorOut,
-}
-_COUNT = OpenApiParameter("count", int, description="1-100, default 10")
-_EXPLAIN = OpenApiParameter("explain", bool, description="add why each item is there")
-_RULES = [
-    OpenApiParameter("category", str, description="items in any of these categories (a,b)"),
-    OpenApiParameter("exclude_category", str, description="items in none of these categories"),
-    OpenApiParameter(
-        "attr.NAME",
-        str,
-        description="attribute filter: value, v1|v2 (one of), lo..hi / lo.. / ..hi (numeric)",
-    ),
-    OpenApiParameter("exclude_seen", str, description="all, none, or types (purchase,cart)"),
-    OpenApiParameter("max_per_category", int, description="0 (no cap) to 100"),
-    OpenApiParameter(
-        "diversity", float, description="MMR lambda: 1 relevance only, 0 most diverse"
-    ),
-]
 
 
 def _params(request: Request) -> list[tuple[str, str]]:
@@ -44,8 +20,11 @@ def _params(request: Request) -> list[tuple[str, str]]:
 class SimilarItemsView(TenantAPIView):
     required_scope = SCOPE_RECOMMEND
 
-    @extend_schema(
-        parameters=[_COUNT, _EXPLAIN, *_RULES], responses={200: schemas.ResultsOut, **_ERRORS}
+    @result_list(
+        summary="Items similar to an item",
+        description="Content neighbours of the item fused with the items bought or viewed "
+        "with it, under the request's filters and rules.",
+        errors=(400, 404, 409),
     )
     def get(self, request: Request, item_id: str) -> Response:
         return Response(
@@ -56,8 +35,11 @@ class SimilarItemsView(TenantAPIView):
 class UserRecommendationsView(TenantAPIView):
     required_scope = SCOPE_RECOMMEND
 
-    @extend_schema(
-        parameters=[_COUNT, _EXPLAIN, *_RULES], responses={200: schemas.ResultsOut, **_ERRORS}
+    @result_list(
+        summary="Recommendations for a user",
+        description="The configured sources fused for the user, under the request's filters "
+        "and rules; a user with no history gets the configured fallbacks.",
+        errors=(400, 404),
     )
     def get(self, request: Request, user_id: str) -> Response:
         return Response(
@@ -69,8 +51,11 @@ class PopularView(TenantAPIView):
     required_scope = SCOPE_RECOMMEND
     ranking = "popular"
 
-    @extend_schema(
-        parameters=[_COUNT, _EXPLAIN, *_RULES], responses={200: schemas.ResultsOut, **_ERRORS}
+    @result_list(
+        summary="Popular items",
+        description="The items with the most recent weighted activity (the trained model's "
+        "ranking; counted live before any training), under the request's filters and rules.",
+        errors=(400,),
     )
     def get(self, request: Request) -> Response:
         return Response(
@@ -78,6 +63,14 @@ class PopularView(TenantAPIView):
         )
 
 
+@extend_schema_view(
+    get=result_list(
+        summary="Trending items",
+        description="The items whose activity grew fastest lately (the trained model's "
+        "ranking; empty before any training), under the request's filters and rules.",
+        errors=(400,),
+    )
+)
 class TrendingView(PopularView):
     ranking = "trending"
 
@@ -85,7 +78,12 @@ class TrendingView(PopularView):
 class ModelVersionListView(TenantAPIView):
     required_scope = SCOPE_MANAGE
 
-    @extend_schema(responses={200: schemas.ModelVersionOut(many=True), **_ERRORS})
+    @operation(
+        summary="List model versions",
+        description=f"The tenant's {LISTED_VERSIONS} newest model versions: status, sources, "
+        "offline metrics, timings and the feedback their lists earned.",
+        responses={200: schemas.ModelVersionListOut},
+    )
     def get(self, request: Request) -> Response:
         return Response({"results": model_version_list(self.tenant)})
 
@@ -93,41 +91,22 @@ class ModelVersionListView(TenantAPIView):
 class SearchView(TenantAPIView):
     required_scope = SCOPE_RECOMMEND
 
-    @extend_schema(request=schemas.SearchIn, responses={200: schemas.ResultsOut, **_ERRORS})
+    @operation(
+        summary="Semantic search",
+        description="The items whose text is nearest the query's in the content space; given a "
+        "user, re-ranked toward the user's taste.",
+        request=schemas.SearchIn,
+        responses={200: schemas.ResultsOut},
+        errors=(404, 409),
+    )
     def post(self, request: Request) -> Response:
-        body = request.data
-        if not isinstance(body, dict):
-            raise recommend.ApplicationError(
-                "validation_error",
-                'The body must be a JSON object, e.g. {"query": "running shoes"}.',
-                details=[{"field": None, "message": "expected a JSON object"}],
-            )
-        unknown = sorted(set(body) - {"query", "user", "count", "explain"})
-        if unknown:
-            raise recommend.ApplicationError(
-                "validation_error",
-                f"Unknown field '{unknown[0]}'.",
-                details=[{"field": unknown[0], "message": "unknown field"}],
-            )
-        user = body.get("user")
-        if user is not None and (not isinstance(user, str) or not user):
-            raise recommend.ApplicationError(
-                "validation_error",
-                "'user' must be a user id (a string).",
-                details=[{"field": "user", "message": "not a string"}],
-            )
-        if user is not None and "\x00" in user:  # PostgreSQL text cannot hold NUL
-            raise recommend.ApplicationError(
-                "validation_error",
-                "'user' contains a NUL character.",
-                details=[{"field": "user", "message": "contains a NUL character"}],
-            )
+        body = recommend.parse_search_body(request.data)
         return Response(
             recommend.search(
                 tenant=self.tenant,
-                query=recommend.parse_query(body.get("query")),
-                user_id=user,
-                count=params.parse_count(body.get("count")),
-                explain=params.parse_flag(body.get("explain"), "explain"),
+                query=body.query,
+                user_id=body.user_id,
+                count=body.count,
+                explain=body.explain,
             )
         )

@@ -1,66 +1,245 @@
-"""Serializers used only to describe the API in OpenAPI (the views validate in bulk instead)."""
+"""The wire contract as OpenAPI tells it: the request and response shapes of API v1.
 
+The services validate requests in bulk (plain Python, `recommender.services.ingest.rows` and
+the parsers of serving and search), not these serializers; so every limit declared here is read
+from the validators' own constants, request objects are closed as the validators are (an unknown
+field is refused), and `tests/api/test_openapi_contract.py` sends a real request for every
+documented operation and status, checks each answer against this document, and tries each limit
+at its bound and past it.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import MaxLengthValidator, RegexValidator
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 
+from recommender.engine.filters import MAX_VALUES
+from recommender.models import Job, ModelVersion
+from recommender.models.catalog import EXTERNAL_ID_MAX
+from recommender.services.ingest.rows import (
+    ATTRIBUTES_MAX_DEPTH,
+    ATTRIBUTES_MAX_KEYS,
+    CATEGORIES_MAX_COUNT,
+    CATEGORY_MAX,
+    RECOMMENDATION_ID_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+)
+from recommender.services.jobs.api_start import API_JOB_KINDS
+from recommender.services.search.semantic import QUERY_MAX_CHARS
+from recommender.services.serving.params import DEFAULT_COUNT, MAX_COUNT, MIN_COUNT
+from recommender.services.serving.rules import DIVERSITY_MAX, DIVERSITY_MIN, PER_CATEGORY_CAP_MAX
 
-class ItemIn(serializers.Serializer):
-    id = serializers.CharField(max_length=255)
-    title = serializers.CharField(required=False, max_length=500)
-    description = serializers.CharField(required=False)
-    categories = serializers.ListField(child=serializers.CharField(), required=False)
-    attributes = serializers.DictField(required=False)
-    available = serializers.BooleanField(required=False, default=True)
-
-
-class ItemOut(ItemIn):
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-
-
-class ItemPatch(ItemIn):
-    id = serializers.CharField(required=False)
-
-
-class ItemBatchIn(serializers.Serializer):
-    items = ItemIn(many=True)
-
-
-class UserIn(serializers.Serializer):
-    id = serializers.CharField(max_length=255)
-    attributes = serializers.DictField(required=False)
-    profile_text = serializers.CharField(required=False)
+# PostgreSQL text cannot hold NUL, so no stored string may contain one.
+_NUL_FREE = RegexValidator(r"^[^\x00]*\Z")
+# Non-empty, no surrounding whitespace, no '/' (ids are URL path segments), no NUL.
+_ID_PATTERN = r"^[^\s/\u0000](?:[^/\u0000]*[^\s/\u0000])?$"
 
 
-class UserOut(UserIn):
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+class ClosedSerializer(serializers.Serializer):
+    """A request object whose validator refuses unknown fields: `additionalProperties: false`."""
 
 
-class UserPatch(UserIn):
-    id = serializers.CharField(required=False)
+class _ClosedSerializerExtension(OpenApiSerializerExtension):
+    target_class = ClosedSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        schema: dict[str, Any] = auto_schema._map_serializer(
+            self.target, direction, bypass_extensions=True
+        )
+        return {**schema, "additionalProperties": False}
 
 
-class UserBatchIn(serializers.Serializer):
-    users = UserIn(many=True)
+@extend_schema_field(
+    {
+        "oneOf": [
+            {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": EXTERNAL_ID_MAX,
+                "pattern": _ID_PATTERN,
+            },
+            {"type": "integer", "description": "stored and returned as its decimal text"},
+        ]
+    }
+)
+class ExternalIdField(serializers.Field):
+    """An id of the tenant's own: text, or an integer (stored as its decimal text)."""
+
+
+class AttributesField(serializers.DictField):
+    """A JSON object of attributes, within the limits of `rows._attributes`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "help_text",
+            f"At most {ATTRIBUTES_MAX_KEYS} names, nested at most {ATTRIBUTES_MAX_DEPTH} levels "
+            "deep; finite numbers; no NUL in names or strings. null: {}.",
+        )
+        super().__init__(validators=[MaxLengthValidator(ATTRIBUTES_MAX_KEYS)], **kwargs)
+
+
+def _text(limit: int, help_text: str = "null: empty") -> serializers.CharField:
+    return serializers.CharField(
+        max_length=limit,
+        validators=[_NUL_FREE],
+        required=False,
+        allow_null=True,
+        help_text=help_text,
+    )
+
+
+def _categories() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(min_length=1, max_length=CATEGORY_MAX, validators=[_NUL_FREE]),
+        max_length=CATEGORIES_MAX_COUNT,
+        required=False,
+        allow_null=True,
+        help_text="null: none",
+    )
+
+
+def _batch(child: serializers.Serializer) -> serializers.ListField:
+    return serializers.ListField(
+        child=child,
+        min_length=1,
+        max_length=settings.RECSYS_MAX_BATCH_ROWS,
+        help_text="More rows than the limit: 413 (batch_too_large).",
+    )
+
+
+# --- requests ---------------------------------------------------------------------------------
+
+
+class ItemIn(ClosedSerializer):
+    """An item, created or replaced whole by its id."""
+
+    id: serializers.Field = ExternalIdField()
+    title = _text(TITLE_MAX)
+    description = _text(TEXT_MAX)
+    categories = _categories()
+    attributes = AttributesField(required=False, allow_null=True)
+    available = serializers.BooleanField(required=False, allow_null=True, default=True)
+
+
+class ItemChanges(ItemIn):
+    """Only the fields given change; null empties a text, the categories or the attributes."""
+
+    id = serializers.CharField(required=False, help_text="If given, the id in the URL.")
+    available = serializers.BooleanField(required=False)
+
+
+class ItemBatchIn(ClosedSerializer):
+    """Items to upsert, all or none."""
+
+    items = _batch(ItemIn())
+
+
+class UserIn(ClosedSerializer):
+    """A user, created or replaced whole by its id."""
+
+    id: serializers.Field = ExternalIdField()
+    attributes = AttributesField(required=False, allow_null=True)
+    profile_text = _text(TEXT_MAX)
+
+
+class UserChanges(UserIn):
+    """Only the fields given change; null empties the profile text or the attributes."""
+
+    id = serializers.CharField(required=False, help_text="If given, the id in the URL.")
+
+
+class UserBatchIn(ClosedSerializer):
+    """Users to upsert, all or none."""
+
+    users = _batch(UserIn())
+
+
+class InteractionIn(ClosedSerializer):
+    """An event of a user on an item."""
+
+    user = ExternalIdField(help_text="A user id; a user not seen before is created.")
+    item = ExternalIdField(help_text="The id of an item the tenant has.")
+    type = serializers.CharField(help_text="One of the tenant's interaction types.")
+    value = serializers.FloatField(required=False, allow_null=True, default=1.0)
+    timestamp = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="ISO 8601 with a time zone; default: receipt."
+    )
+    event_id = serializers.CharField(
+        max_length=EXTERNAL_ID_MAX,
+        validators=[_NUL_FREE],
+        required=False,
+        allow_null=True,
+        help_text="Makes re-sends idempotent; empty or null: none.",
+    )
+    recommendation_id = serializers.CharField(
+        max_length=RECOMMENDATION_ID_MAX,
+        validators=[_NUL_FREE],
+        required=False,
+        allow_null=True,
+        help_text="The list it came from, to attribute it; empty or null: none.",
+    )
+
+
+class InteractionBatchIn(ClosedSerializer):
+    """Interactions to store, all or none."""
+
+    interactions = _batch(InteractionIn())
+
+
+class SearchIn(ClosedSerializer):
+    """A semantic search."""
+
+    query = serializers.CharField(
+        max_length=QUERY_MAX_CHARS,
+        validators=[RegexValidator(r"\S")],
+        help_text="Not only whitespace.",
+    )
+    user = serializers.CharField(
+        min_length=1,
+        validators=[_NUL_FREE],
+        required=False,
+        allow_null=True,
+        help_text="Personalise for this user.",
+    )
+    count = serializers.IntegerField(
+        min_value=MIN_COUNT,
+        max_value=MAX_COUNT,
+        required=False,
+        allow_null=True,
+        default=DEFAULT_COUNT,
+        help_text="A numeric string is read too.",
+    )
+    explain = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=False,
+        help_text='The strings "true", "false", "1", "0" are read too.',
+    )
+
+
+class JobIn(ClosedSerializer):
+    """The job to start (imports need a file: the admin or `manage.py import_file`)."""
+
+    kind = serializers.ChoiceField(choices=[kind.value for kind in API_JOB_KINDS])
+
+
+# --- responses --------------------------------------------------------------------------------
 
 
 class UpsertOut(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
-
-
-class InteractionIn(serializers.Serializer):
-    user = serializers.CharField()
-    item = serializers.CharField()
-    type = serializers.CharField(help_text="One of the tenant's interaction types.")
-    value = serializers.FloatField(required=False, default=1.0)
-    timestamp = serializers.DateTimeField(required=False, help_text="Defaults to receipt time.")
-    event_id = serializers.CharField(required=False, help_text="Makes re-sends idempotent.")
-    recommendation_id = serializers.CharField(required=False)
-
-
-class InteractionBatchIn(serializers.Serializer):
-    interactions = InteractionIn(many=True)
 
 
 class InteractionBatchOut(serializers.Serializer):
@@ -69,11 +248,30 @@ class InteractionBatchOut(serializers.Serializer):
     users_created = serializers.IntegerField()
 
 
+class ItemOut(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    categories = serializers.ListField(child=serializers.CharField())
+    attributes = serializers.DictField()
+    available = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class UserOut(serializers.Serializer):
+    id = serializers.CharField()
+    attributes = serializers.DictField()
+    profile_text = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
 class JobOut(serializers.Serializer):
     id = serializers.UUIDField()
-    kind = serializers.CharField()
-    status = serializers.ChoiceField(choices=["queued", "running", "succeeded", "failed"])
-    progress = serializers.FloatField()
+    kind = serializers.ChoiceField(choices=Job.Kind.values)
+    status = serializers.ChoiceField(choices=Job.Status.values)
+    progress = serializers.FloatField(min_value=0, max_value=1)
     counts = serializers.DictField()
     error = serializers.CharField(allow_null=True)
     error_details = serializers.ListField(child=serializers.DictField())
@@ -82,20 +280,10 @@ class JobOut(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
 
-class ErrorBody(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.ListField(child=serializers.DictField())
-
-
-class ErrorOut(serializers.Serializer):
-    error = ErrorBody()
-
-
 class ResultItemOut(serializers.Serializer):
     id = serializers.CharField()
     score = serializers.FloatField()
-    explanation = serializers.DictField(required=False)
+    explanation = serializers.DictField(required=False, help_text="With explain=true.")
 
 
 class ResultsOut(serializers.Serializer):
@@ -119,7 +307,7 @@ class FeedbackOut(serializers.Serializer):
 
 class ModelVersionOut(serializers.Serializer):
     version = serializers.CharField()
-    status = serializers.ChoiceField(choices=["training", "ready", "active", "failed", "retired"])
+    status = serializers.ChoiceField(choices=ModelVersion.Status.values)
     config_version = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
     trained_at = serializers.DateTimeField(allow_null=True)
@@ -132,12 +320,132 @@ class ModelVersionOut(serializers.Serializer):
     feedback = FeedbackOut()
 
 
-class SearchIn(serializers.Serializer):
-    query = serializers.CharField(max_length=1000)
-    user = serializers.CharField(required=False)
-    count = serializers.IntegerField(required=False, min_value=1, max_value=100)
-    explain = serializers.BooleanField(required=False)
+class ModelVersionListOut(serializers.Serializer):
+    results = ModelVersionOut(many=True, help_text="The newest versions first.")
 
 
-class JobIn(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["encode", "train"])
+class ErrorDetail(serializers.Serializer):
+    row = serializers.IntegerField(required=False, help_text="The row of a batch at fault.")
+    field = serializers.CharField(required=False, allow_null=True)
+    message = serializers.CharField()
+
+
+class ErrorBody(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = ErrorDetail(many=True)
+
+
+class ErrorOut(serializers.Serializer):
+    error = ErrorBody()
+
+
+# --- query parameters of the result lists -----------------------------------------------------
+
+
+def _category_names(name: str, description: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        name,
+        {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": MAX_VALUES},
+        style="form",
+        explode=False,
+        description=description,
+    )
+
+
+_LIST_PARAMETERS = [
+    OpenApiParameter(
+        "count",
+        {"type": "integer", "minimum": MIN_COUNT, "maximum": MAX_COUNT, "default": DEFAULT_COUNT},
+        description="How many items.",
+    ),
+    OpenApiParameter(
+        "explain",
+        {"type": "boolean", "default": False},
+        description="Add why each item is there (1 and 0 are read too).",
+    ),
+    _category_names("category", "Items in any of these categories (a,b)."),
+    _category_names("exclude_category", "Items in none of these categories."),
+    OpenApiParameter(
+        "attr.NAME",
+        str,
+        description="Attribute filter (NAME: a letter or _, then up to 63 of A-Z a-z 0-9 _ -): "
+        f"value, v1|v2 (one of, at most {MAX_VALUES}), lo..hi / lo.. / ..hi (numeric). "
+        "NAME must be an attribute some item has.",
+    ),
+    OpenApiParameter(
+        "exclude_seen",
+        str,
+        description="all, none, or interaction types (purchase,cart); default: the configuration",
+    ),
+    OpenApiParameter(
+        "max_per_category",
+        {"type": "integer", "minimum": 0, "maximum": PER_CATEGORY_CAP_MAX},
+        description="0: no cap; default: the configuration",
+    ),
+    OpenApiParameter(
+        "diversity",
+        {"type": "number", "minimum": DIVERSITY_MIN, "maximum": DIVERSITY_MAX},
+        description="MMR lambda: 1 relevance only, 0 most diverse; default: the configuration",
+    ),
+]
+
+
+# --- operations -------------------------------------------------------------------------------
+
+_TOO_BIG = f"a body over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes (request_too_large)"
+_ERROR_MEANINGS = {
+    400: "Invalid input; `details` name each field (and row) at fault.",
+    401: "No API key, or an invalid or revoked one.",
+    403: "The key lacks this operation's scope, or its tenant is deactivated.",
+    404: "No such id for this tenant.",
+    409: "Not ready: the tenant has no vectors (or model) yet.",
+    413: f"Too large: {_TOO_BIG}.",
+    415: "The body is not JSON.",
+}
+
+
+def _error_meaning(status: int, request: type[serializers.Serializer] | None) -> str:
+    if status == 413 and request in (ItemBatchIn, UserBatchIn, InteractionBatchIn):
+        return f"More than {settings.RECSYS_MAX_BATCH_ROWS} rows (batch_too_large), or {_TOO_BIG}."
+    return _ERROR_MEANINGS[status]
+
+
+def operation(
+    *,
+    summary: str,
+    description: str,
+    responses: dict[int, Any],
+    request: type[serializers.Serializer] | None = None,
+    parameters: list[OpenApiParameter] | None = None,
+    errors: tuple[int, ...] = (),
+) -> Callable[[Any], Any]:
+    """`extend_schema` for one operation: its own summary and description, its answers, and the
+    error envelope under every status it can give: 401 and 403 for all (each needs a key),
+    400, 413 and 415 for those with a body, and the `errors` named."""
+    statuses = {401, 403, *errors, *((400, 413, 415) if request is not None else ())}
+    extra: dict[str, Any] = {} if request is None else {"request": request}
+    return extend_schema(
+        summary=summary,
+        description=description,
+        parameters=parameters,
+        responses={
+            **responses,
+            **{
+                status: OpenApiResponse(ErrorOut, description=_error_meaning(status, request))
+                for status in sorted(statuses)
+            },
+        },
+        **extra,
+    )
+
+
+def result_list(*, summary: str, description: str, errors: tuple[int, ...]) -> Callable[[Any], Any]:
+    """`operation` for an endpoint answering a list of results (the list parameters, ResultsOut)."""
+    return operation(
+        summary=summary,
+        description=description,
+        parameters=_LIST_PARAMETERS,
+        responses={200: ResultsOut},
+        errors=errors,
+    )

@@ -3,7 +3,6 @@
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,6 +10,7 @@ from rest_framework.response import Response
 from recommender import selectors
 from recommender.api import schemas
 from recommender.api.pagination import IdCursorPagination
+from recommender.api.schemas import operation
 from recommender.api.wire import item_to_wire, job_to_wire, user_to_wire
 from recommender.services.ingest import batches as ingest
 from recommender.services.ingest import row_changes as catalog
@@ -18,18 +18,17 @@ from recommender.services.jobs.api_start import job_start_from_api
 from tenants.api_base import TenantAPIView
 from tenants.models import SCOPE_INGEST, SCOPE_MANAGE
 
-_ERRORS = {
-    400: schemas.ErrorOut,
-    401: schemas.ErrorOut,
-    403: schemas.ErrorOut,
-    404: schemas.ErrorOut,
-}
-
 
 class ItemBatchView(TenantAPIView):
     required_scope = SCOPE_INGEST
 
-    @extend_schema(request=schemas.ItemBatchIn, responses={200: schemas.UpsertOut, **_ERRORS})
+    @operation(
+        summary="Upsert a batch of items",
+        description="Creates or replaces items by id, all or none: one invalid row rejects the "
+        "batch with every fault by row. Items whose text changed are queued for encoding.",
+        request=schemas.ItemBatchIn,
+        responses={200: schemas.UpsertOut},
+    )
     def post(self, request: Request) -> Response:
         return Response(ingest.items_upsert_batch(tenant=self.tenant, payload=request.data))
 
@@ -37,7 +36,13 @@ class ItemBatchView(TenantAPIView):
 class UserBatchView(TenantAPIView):
     required_scope = SCOPE_INGEST
 
-    @extend_schema(request=schemas.UserBatchIn, responses={200: schemas.UpsertOut, **_ERRORS})
+    @operation(
+        summary="Upsert a batch of users",
+        description="Creates or replaces users by id, all or none: one invalid row rejects the "
+        "batch with every fault by row.",
+        request=schemas.UserBatchIn,
+        responses={200: schemas.UpsertOut},
+    )
     def post(self, request: Request) -> Response:
         return Response(ingest.users_upsert_batch(tenant=self.tenant, payload=request.data))
 
@@ -45,9 +50,12 @@ class UserBatchView(TenantAPIView):
 class InteractionBatchView(TenantAPIView):
     required_scope = SCOPE_INGEST
 
-    @extend_schema(
+    @operation(
+        summary="Store a batch of interactions",
+        description="Stores events, all or none; an event_id already stored counts as a "
+        "duplicate, not a fault, and users not seen before are created.",
         request=schemas.InteractionBatchIn,
-        responses={200: schemas.InteractionBatchOut, **_ERRORS},
+        responses={200: schemas.InteractionBatchOut},
     )
     def post(self, request: Request) -> Response:
         result = ingest.interactions_store_batch(tenant=self.tenant, payload=request.data)
@@ -55,13 +63,14 @@ class InteractionBatchView(TenantAPIView):
 
 
 class _ListView(TenantAPIView):
+    pagination_class: ClassVar[type[IdCursorPagination]] = IdCursorPagination
     render_row: ClassVar[Any]
 
     def rows(self) -> QuerySet[Any]:
         raise NotImplementedError
 
     def get(self, request: Request) -> Response:
-        paginator = IdCursorPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(self.rows(), request, view=self)
         return paginator.get_paginated_response([type(self).render_row(row) for row in page or []])
 
@@ -73,7 +82,12 @@ class ItemListView(_ListView):
     def rows(self) -> QuerySet[Any]:
         return selectors.item_list()
 
-    @extend_schema(responses={200: schemas.ItemOut(many=True), **_ERRORS})
+    @operation(
+        summary="List items",
+        description="Every item of the tenant in the order they were stored, in cursor pages.",
+        responses={200: schemas.ItemOut(many=True)},
+        errors=(400,),
+    )
     def get(self, request: Request) -> Response:
         return super().get(request)
 
@@ -85,7 +99,12 @@ class UserListView(_ListView):
     def rows(self) -> QuerySet[Any]:
         return selectors.user_list()
 
-    @extend_schema(responses={200: schemas.UserOut(many=True), **_ERRORS})
+    @operation(
+        summary="List users",
+        description="Every user of the tenant in the order they were stored, in cursor pages.",
+        responses={200: schemas.UserOut(many=True)},
+        errors=(400,),
+    )
     def get(self, request: Request) -> Response:
         return super().get(request)
 
@@ -93,17 +112,34 @@ class UserListView(_ListView):
 class ItemDetailView(TenantAPIView):
     required_scope = SCOPE_INGEST
 
-    @extend_schema(responses={200: schemas.ItemOut, **_ERRORS})
+    @operation(
+        summary="Read an item",
+        description="One item by its id.",
+        responses={200: schemas.ItemOut},
+        errors=(404,),
+    )
     def get(self, request: Request, item_id: str) -> Response:
         return Response(item_to_wire(selectors.access_item_by_external_id(item_id)))
 
-    @extend_schema(request=schemas.ItemPatch, responses={200: schemas.ItemOut, **_ERRORS})
+    @operation(
+        summary="Change an item",
+        description="Sets the fields given and keeps the others; the id cannot change. A change "
+        "of its text marks it for re-encoding.",
+        request=schemas.ItemChanges,
+        responses={200: schemas.ItemOut},
+        errors=(404,),
+    )
     def patch(self, request: Request, item_id: str) -> Response:
         return Response(
             item_to_wire(catalog.item_update(external_id=item_id, payload=request.data))
         )
 
-    @extend_schema(responses={204: None, **_ERRORS})
+    @operation(
+        summary="Delete an item",
+        description="Deletes the item with its vectors and the interactions on it.",
+        responses={204: None},
+        errors=(404,),
+    )
     def delete(self, request: Request, item_id: str) -> Response:
         catalog.item_delete(external_id=item_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -112,17 +148,33 @@ class ItemDetailView(TenantAPIView):
 class UserDetailView(TenantAPIView):
     required_scope = SCOPE_INGEST
 
-    @extend_schema(responses={200: schemas.UserOut, **_ERRORS})
+    @operation(
+        summary="Read a user",
+        description="One user by its id.",
+        responses={200: schemas.UserOut},
+        errors=(404,),
+    )
     def get(self, request: Request, user_id: str) -> Response:
         return Response(user_to_wire(selectors.access_user_by_external_id(user_id)))
 
-    @extend_schema(request=schemas.UserPatch, responses={200: schemas.UserOut, **_ERRORS})
+    @operation(
+        summary="Change a user",
+        description="Sets the fields given and keeps the others; the id cannot change.",
+        request=schemas.UserChanges,
+        responses={200: schemas.UserOut},
+        errors=(404,),
+    )
     def patch(self, request: Request, user_id: str) -> Response:
         return Response(
             user_to_wire(catalog.user_update(external_id=user_id, payload=request.data))
         )
 
-    @extend_schema(responses={204: None, **_ERRORS})
+    @operation(
+        summary="Delete a user",
+        description="Deletes the user with the user's interactions.",
+        responses={204: None},
+        errors=(404,),
+    )
     def delete(self, request: Request, user_id: str) -> Response:
         catalog.user_delete(external_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -135,11 +187,23 @@ class JobListView(_ListView):
     def rows(self) -> QuerySet[Any]:
         return selectors.job_list()
 
-    @extend_schema(responses={200: schemas.JobOut(many=True), **_ERRORS})
+    @operation(
+        summary="List jobs",
+        description="The tenant's jobs (imports, encoding, training) in cursor pages, ordered "
+        "by id.",
+        responses={200: schemas.JobOut(many=True)},
+        errors=(400,),
+    )
     def get(self, request: Request) -> Response:
         return super().get(request)
 
-    @extend_schema(request=schemas.JobIn, responses={202: schemas.JobOut, **_ERRORS})
+    @operation(
+        summary="Start a job",
+        description="Queues an encode or train job and answers at once; follow it with "
+        "GET /api/v1/jobs/{id}.",
+        request=schemas.JobIn,
+        responses={202: schemas.JobOut},
+    )
     def post(self, request: Request) -> Response:
         job = job_start_from_api(tenant=self.tenant, payload=request.data)
         return Response(job_to_wire(job), status=status.HTTP_202_ACCEPTED)
@@ -148,6 +212,11 @@ class JobListView(_ListView):
 class JobDetailView(TenantAPIView):
     required_scope = SCOPE_MANAGE
 
-    @extend_schema(responses={200: schemas.JobOut, **_ERRORS})
+    @operation(
+        summary="Read a job",
+        description="A job's status, progress, counts and error by its id.",
+        responses={200: schemas.JobOut},
+        errors=(404,),
+    )
     def get(self, request: Request, job_id: str) -> Response:
         return Response(job_to_wire(selectors.access_job_by_id(job_id)))

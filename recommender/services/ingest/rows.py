@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from recommender.models.catalog import EXTERNAL_ID_MAX
 
+# The limits of a row; recommender/api/schemas.py documents them from these same constants.
 TITLE_MAX = 500
 TEXT_MAX = 20_000
 CATEGORY_MAX = 200
@@ -216,9 +217,10 @@ def parse_timestamp(value: Any, name: str, default: datetime.datetime) -> dateti
     return parsed
 
 
-_ITEM_FIELDS = frozenset({"id", "title", "description", "categories", "attributes", "available"})
-_USER_FIELDS = frozenset({"id", "attributes", "profile_text"})
-_INTERACTION_FIELDS = frozenset(
+# The fields of each row (an unknown one is refused); the OpenAPI serializers must match them.
+ITEM_FIELDS = frozenset({"id", "title", "description", "categories", "attributes", "available"})
+USER_FIELDS = frozenset({"id", "attributes", "profile_text"})
+INTERACTION_FIELDS = frozenset(
     {"user", "item", "type", "value", "timestamp", "event_id", "recommendation_id"}
 )
 
@@ -237,7 +239,7 @@ def _check_fields(raw: Any, allowed: frozenset[str], required: tuple[str, ...]) 
 
 
 def parse_item(raw: Any) -> ItemRow:
-    raw = _check_fields(raw, _ITEM_FIELDS, ("id",))
+    raw = _check_fields(raw, ITEM_FIELDS, ("id",))
     return ItemRow(
         external_id=_external_id(raw["id"], "id"),
         title=_text(raw.get("title"), "title", TITLE_MAX),
@@ -249,7 +251,7 @@ def parse_item(raw: Any) -> ItemRow:
 
 
 def parse_user(raw: Any) -> UserRow:
-    raw = _check_fields(raw, _USER_FIELDS, ("id",))
+    raw = _check_fields(raw, USER_FIELDS, ("id",))
     return UserRow(
         external_id=_external_id(raw["id"], "id"),
         attributes=_attributes(raw.get("attributes")),
@@ -265,7 +267,7 @@ def interaction_parser(
     known_list = ", ".join(sorted(known_types))
 
     def parse(raw: Any) -> InteractionRow:
-        raw = _check_fields(raw, _INTERACTION_FIELDS, ("user", "item", "type"))
+        raw = _check_fields(raw, INTERACTION_FIELDS, ("user", "item", "type"))
         kind = raw["type"]
         if not isinstance(kind, str):  # never repr() it: a deeply nested value overflows repr
             raise _RowFaultError("type", "'type' must be a string")
@@ -335,7 +337,7 @@ def _patched_bool(value: Any) -> bool:
 
 def parse_partial_item(raw: Any) -> dict[str, Any]:
     """Validate a PATCH body for an item; return only the fields it sets, as model values."""
-    raw = _check_fields(raw, _ITEM_FIELDS, ())
+    raw = _check_fields(raw, ITEM_FIELDS, ())
     setters: dict[str, Callable[[Any], Any]] = {
         "title": lambda v: _text(v, "title", TITLE_MAX),
         "description": lambda v: _text(v, "description", TEXT_MAX),
@@ -347,7 +349,7 @@ def parse_partial_item(raw: Any) -> dict[str, Any]:
 
 
 def parse_partial_user(raw: Any) -> dict[str, Any]:
-    raw = _check_fields(raw, _USER_FIELDS, ())
+    raw = _check_fields(raw, USER_FIELDS, ())
     setters: dict[str, Callable[[Any], Any]] = {
         "attributes": _attributes,
         "profile_text": lambda v: _text(v, "profile_text", TEXT_MAX),

@@ -1,4 +1,4 @@
-"""Semantic search (the content space alone) and the parser of its query text."""
+"""Semantic search (the content space alone) and the parser of its request body."""
 
 import uuid
 from dataclasses import dataclass
@@ -11,15 +11,27 @@ from recommender.selectors import access_user_by_external_id
 from recommender.services.config import active_config, active_config_version
 from recommender.services.encoding.encoders import encoder_for, encoder_settings
 from recommender.services.encoding.spaces import active_space
+from recommender.services.serving.params import parse_count, parse_flag
 from recommender.services.serving.profiles import UserProfile, user_profile
 from recommender.services.serving.side_by_side import run_after
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
 
+# The fields of the body (an unknown one is refused) and the query's limit; the OpenAPI
+# serializer in recommender/api/schemas.py must match them.
+SEARCH_FIELDS = frozenset({"query", "user", "count", "explain"})
 QUERY_MAX_CHARS = 1000
 # With a user, search re-ranks this many query neighbours per requested result.
 PERSONAL_SEARCH_POOL = 4
 PERSONAL_SEARCH_WEIGHT = 0.3
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str
+    user_id: str | None
+    count: int
+    explain: bool
 
 
 @dataclass
@@ -144,3 +156,34 @@ def parse_query(raw: Any) -> str:
             details=[{"field": "query", "message": "too long"}],
         )
     return raw.strip()
+
+
+def _invalid(field_name: str | None, message: str, detail: str) -> ApplicationError:
+    return ApplicationError(
+        "validation_error", message, details=[{"field": field_name, "message": detail}]
+    )
+
+
+def parse_search_body(body: Any) -> SearchRequest:
+    """`{"query": ..., "user"?: ..., "count"?: ..., "explain"?: ...}`; a fault is a 400 naming
+    its field."""
+    if not isinstance(body, dict):
+        raise _invalid(
+            None,
+            'The body must be a JSON object, e.g. {"query": "running shoes"}.',
+            "expected a JSON object",
+        )
+    unknown = sorted(set(body) - SEARCH_FIELDS)
+    if unknown:
+        raise _invalid(unknown[0], f"Unknown field '{unknown[0]}'.", "unknown field")
+    user = body.get("user")
+    if user is not None and (not isinstance(user, str) or not user):
+        raise _invalid("user", "'user' must be a user id (a string).", "not a string")
+    if user is not None and "\x00" in user:  # PostgreSQL text cannot hold NUL
+        raise _invalid("user", "'user' contains a NUL character.", "contains a NUL character")
+    return SearchRequest(
+        query=parse_query(body.get("query")),
+        user_id=user,
+        count=parse_count(body.get("count")),
+        explain=parse_flag(body.get("explain"), "explain"),
+    )

@@ -4,10 +4,13 @@ from typing import Any
 
 from recsys_platform.errors import ApplicationError
 
+# recommender/api/schemas.py documents `count` from these same constants.
+MIN_COUNT = 1
 MAX_COUNT = 100
+DEFAULT_COUNT = 10
 
 
-def parse_count(raw: Any, default: int = 10) -> int:
+def parse_count(raw: Any, default: int = DEFAULT_COUNT) -> int:
     if raw is None or raw == "":
         return default
     try:
@@ -16,10 +19,10 @@ def parse_count(raw: Any, default: int = 10) -> int:
         value = -1
     if isinstance(raw, float) and not raw.is_integer():
         value = -1  # int() would truncate 2.5 to 2 without a word
-    if isinstance(raw, bool) or not 1 <= value <= MAX_COUNT:
+    if isinstance(raw, bool) or not MIN_COUNT <= value <= MAX_COUNT:
         raise ApplicationError(
             "validation_error",
-            f"'count' must be an integer from 1 to {MAX_COUNT}.",
+            f"'count' must be an integer from {MIN_COUNT} to {MAX_COUNT}.",
             details=[{"field": "count", "message": "out of range"}],
         )
     return value

@@ -25,6 +25,9 @@ from tenants.models import Tenant
 
 BASE_PARAMS = frozenset({"count", "explain"})
 RULE_PARAMS = frozenset({"exclude_seen", "max_per_category", "diversity"})
+# The ranges of the rule parameters; recommender/api/schemas.py documents them from these.
+PER_CATEGORY_CAP_MAX = 100
+DIVERSITY_MIN, DIVERSITY_MAX = 0.0, 1.0
 
 
 @dataclass(frozen=True)
@@ -131,12 +134,12 @@ def parse_rules(
             else base.exclude_seen
         ),
         max_per_category=(
-            _int_in(values["max_per_category"], "max_per_category", 0, 100)
+            _int_in(values["max_per_category"], "max_per_category", 0, PER_CATEGORY_CAP_MAX)
             if "max_per_category" in values
             else base.max_per_category
         ),
         mmr_lambda=(
-            _float_in(values["diversity"], "diversity", 0.0, 1.0)
+            _float_in(values["diversity"], "diversity", DIVERSITY_MIN, DIVERSITY_MAX)
             if "diversity" in values
             else base.mmr_lambda
         ),
