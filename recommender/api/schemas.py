@@ -34,7 +34,7 @@ from recommender.services.ingest.rows import (
     TEXT_MAX,
     TITLE_MAX,
 )
-from recommender.services.jobs.api_start import API_JOB_KINDS
+from recommender.services.jobs.kinds import api_job_kinds
 from recommender.services.search.semantic import QUERY_MAX_CHARS
 from recommender.services.serving.params import DEFAULT_COUNT, MAX_COUNT, MIN_COUNT
 from recommender.services.serving.rules import DIVERSITY_MAX, DIVERSITY_MIN, PER_CATEGORY_CAP_MAX
@@ -231,7 +231,7 @@ class SearchIn(ClosedSerializer):
 class JobIn(ClosedSerializer):
     """The job to start (imports need a file: the admin or `manage.py import_file`)."""
 
-    kind = serializers.ChoiceField(choices=[kind.value for kind in API_JOB_KINDS])
+    kind = serializers.ChoiceField(choices=list(api_job_kinds()))
 
 
 # --- responses --------------------------------------------------------------------------------
