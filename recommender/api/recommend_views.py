@@ -7,8 +7,8 @@ from rest_framework.response import Response
 from recommender.api import schemas
 from recommender.api.schemas import operation, result_list
 from recommender.services.console.model_versions import LISTED_VERSIONS, model_version_list
-from recommender.services.search import semantic as recommend
-from recommender.services.serving import lists as serving
+from recommender.services.search import semantic
+from recommender.services.serving import lists
 from tenants.api_base import TenantAPIView
 from tenants.models import SCOPE_MANAGE, SCOPE_RECOMMEND
 
@@ -28,7 +28,7 @@ class SimilarItemsView(TenantAPIView):
     )
     def get(self, request: Request, item_id: str) -> Response:
         return Response(
-            serving.similar_items(tenant=self.tenant, item_id=item_id, params=_params(request))
+            lists.similar_items(tenant=self.tenant, item_id=item_id, params=_params(request))
         )
 
 
@@ -43,7 +43,7 @@ class UserRecommendationsView(TenantAPIView):
     )
     def get(self, request: Request, user_id: str) -> Response:
         return Response(
-            serving.recommend_for_user(tenant=self.tenant, user_id=user_id, params=_params(request))
+            lists.recommend_for_user(tenant=self.tenant, user_id=user_id, params=_params(request))
         )
 
 
@@ -59,7 +59,7 @@ class PopularView(TenantAPIView):
     )
     def get(self, request: Request) -> Response:
         return Response(
-            serving.ranked_list(tenant=self.tenant, ranking=self.ranking, params=_params(request))
+            lists.ranked_list(tenant=self.tenant, ranking=self.ranking, params=_params(request))
         )
 
 
@@ -100,9 +100,9 @@ class SearchView(TenantAPIView):
         errors=(404, 409),
     )
     def post(self, request: Request) -> Response:
-        body = recommend.parse_search_body(request.data)
+        body = semantic.parse_search_body(request.data)
         return Response(
-            recommend.search(
+            semantic.search(
                 tenant=self.tenant,
                 query=body.query,
                 user_id=body.user_id,

@@ -12,8 +12,7 @@ from recommender.api import schemas
 from recommender.api.pagination import IdCursorPagination
 from recommender.api.schemas import operation
 from recommender.api.wire import item_to_wire, job_to_wire, user_to_wire
-from recommender.services.ingest import batches as ingest
-from recommender.services.ingest import row_changes as catalog
+from recommender.services.ingest import batches, row_changes
 from recommender.services.jobs.api_start import job_start_from_api
 from tenants.api_base import TenantAPIView
 from tenants.models import SCOPE_INGEST, SCOPE_MANAGE
@@ -30,7 +29,7 @@ class ItemBatchView(TenantAPIView):
         responses={200: schemas.UpsertOut},
     )
     def post(self, request: Request) -> Response:
-        return Response(ingest.items_upsert_batch(tenant=self.tenant, payload=request.data))
+        return Response(batches.items_upsert_batch(tenant=self.tenant, payload=request.data))
 
 
 class UserBatchView(TenantAPIView):
@@ -44,7 +43,7 @@ class UserBatchView(TenantAPIView):
         responses={200: schemas.UpsertOut},
     )
     def post(self, request: Request) -> Response:
-        return Response(ingest.users_upsert_batch(tenant=self.tenant, payload=request.data))
+        return Response(batches.users_upsert_batch(tenant=self.tenant, payload=request.data))
 
 
 class InteractionBatchView(TenantAPIView):
@@ -58,7 +57,7 @@ class InteractionBatchView(TenantAPIView):
         responses={200: schemas.InteractionBatchOut},
     )
     def post(self, request: Request) -> Response:
-        result = ingest.interactions_store_batch(tenant=self.tenant, payload=request.data)
+        result = batches.interactions_store_batch(tenant=self.tenant, payload=request.data)
         return Response(result)
 
 
@@ -131,7 +130,7 @@ class ItemDetailView(TenantAPIView):
     )
     def patch(self, request: Request, item_id: str) -> Response:
         return Response(
-            item_to_wire(catalog.item_update(external_id=item_id, payload=request.data))
+            item_to_wire(row_changes.item_update(external_id=item_id, payload=request.data))
         )
 
     @operation(
@@ -141,7 +140,7 @@ class ItemDetailView(TenantAPIView):
         errors=(404,),
     )
     def delete(self, request: Request, item_id: str) -> Response:
-        catalog.item_delete(external_id=item_id)
+        row_changes.item_delete(external_id=item_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -166,7 +165,7 @@ class UserDetailView(TenantAPIView):
     )
     def patch(self, request: Request, user_id: str) -> Response:
         return Response(
-            user_to_wire(catalog.user_update(external_id=user_id, payload=request.data))
+            user_to_wire(row_changes.user_update(external_id=user_id, payload=request.data))
         )
 
     @operation(
@@ -176,7 +175,7 @@ class UserDetailView(TenantAPIView):
         errors=(404,),
     )
     def delete(self, request: Request, user_id: str) -> Response:
-        catalog.user_delete(external_id=user_id)
+        row_changes.user_delete(external_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

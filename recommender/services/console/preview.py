@@ -6,7 +6,7 @@ from typing import Any
 from recommender.engine.config_schema import ConfigError, merge_config, validate_config
 from recommender.selectors import access_user_by_external_id
 from recommender.services.config import active_config
-from recommender.services.serving import lists as serving
+from recommender.services.serving import lists
 from recommender.stores import user_reads
 from recsys_platform.errors import ApplicationError, NotFoundError
 from tenants.models import Tenant
@@ -35,11 +35,11 @@ def preview_for_user(*, tenant: Tenant, user_id: str, draft: dict[str, Any]) -> 
     except NotFoundError as exc:
         raise PreviewError("not_found", exc.message) from exc
     config = draft_config(tenant, draft) if draft else None
-    active = serving.recommend_for_user(
+    active = lists.recommend_for_user(
         tenant=tenant, user_id=user_id, params=PREVIEW_PARAMS, log=False
     )
     drafted = (
-        serving.recommend_for_user(
+        lists.recommend_for_user(
             tenant=tenant, user_id=user_id, params=PREVIEW_PARAMS, config=config, log=False
         )
         if config is not None

@@ -19,6 +19,7 @@ from recommender.services.serving.source_reads import (
     READERS,
     ItemAsk,
     SourceRead,
+    SourceReader,
     UserAsk,
 )
 from recommender.services.serving.state import Serving
@@ -71,14 +72,16 @@ class Candidates:
             self.profile = read.profile
 
 
-def _user_read(found: Candidates, name: str, ask: UserAsk) -> Callable[[], None]:
-    reader = READERS[SOURCE_SPECS[name].artifact]
-    return lambda: found.take(name, reader.for_user(name, ask))
+def _gather(sources: Sequence[str], read: Callable[[SourceReader, str], SourceRead]) -> Candidates:
+    """Each named source read by its kind's reader, side by side."""
+    found = Candidates()
 
+    def task(name: str) -> Callable[[], None]:
+        reader = READERS[SOURCE_SPECS[name].artifact]
+        return lambda: found.take(name, read(reader, name))
 
-def _item_read(found: Candidates, name: str, ask: ItemAsk) -> Callable[[], None]:
-    reader = READERS[SOURCE_SPECS[name].artifact]
-    return lambda: found.take(name, reader.for_item(name, ask))
+    run_side_by_side([task(name) for name in sources])
+    return found
 
 
 def user_candidates(
@@ -91,7 +94,6 @@ def user_candidates(
     sources: Sequence[str],
 ) -> Candidates:
     """Each named source's top `pool` items for the user."""
-    found = Candidates()
     ask = UserAsk(
         serving=serving,
         user_id=user_id,
@@ -100,8 +102,7 @@ def user_candidates(
         item_filter=item_filter,
         exact=narrow_filter(serving.tenant, item_filter),
     )
-    run_side_by_side([_user_read(found, name, ask) for name in sources])
-    return found
+    return _gather(sources, lambda reader, name: reader.for_user(name, ask))
 
 
 def item_candidates(
@@ -114,7 +115,6 @@ def item_candidates(
     sources: Sequence[str],
 ) -> Candidates:
     """Items like one item, from each named source that answers similar items."""
-    found = Candidates()
     ask = ItemAsk(
         serving=serving,
         item_id=item_id,
@@ -123,5 +123,4 @@ def item_candidates(
         item_filter=item_filter,
         exact=narrow_filter(serving.tenant, item_filter),
     )
-    run_side_by_side([_item_read(found, name, ask) for name in sources])
-    return found
+    return _gather(sources, lambda reader, name: reader.for_item(name, ask))
