@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from recommender.models import ModelVersion
 from recommender.services.training.train import train_tenant
 from tenants.models import Tenant
+from tests.api.test_openapi_contract import schema_errors
 from tests.serving.conftest import configure, load_planted
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +53,14 @@ def test_if_better_keeps_the_active_version_over_a_worse_one_and_says_so(
     assert comparison["warm_users"]["active"] == warm
 
     # The same comparison is what GET /api/v1/models shows.
-    models = api.get("/api/v1/models").json()["results"]
+    body = api.get("/api/v1/models").json()
+    # Validated strictly: every metrics field here (rows, slices, promotion) is documented.
+    document = APIClient().get("/api/schema/?format=json").json()
+    listed = document["paths"]["/api/v1/models"]["get"]["responses"]["200"]
+    assert not schema_errors(
+        document, listed["content"]["application/json"]["schema"], body, strict=True
+    )
+    models = body["results"]
     assert [m["version"] for m in models] == ["v2", "v1"]
     assert models[0]["metrics"]["promotion"] == promotion
     assert set(models[1]["metrics"]["rows"]["fused"]["slices"]) == SLICES - {"all"}
