@@ -6,7 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from recommender.models import ModelVersion
-from tests.serving.conftest import Planted
+from tenants.models import Tenant
+from tests.serving.conftest import Planted, load_planted
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +68,11 @@ def test_unknown_tenant_and_bad_options_are_clear_errors(planted: Planted) -> No
 def test_a_tenant_without_events_is_told_so(other_tenant: object) -> None:
     with pytest.raises(CommandError, match="needs items and interactions"):
         _run("--tenant", "globex")
+
+
+def test_a_tenant_too_small_for_a_hold_out_is_told_why(tenant: Tenant) -> None:
+    load_planted(tenant, n_users=6, n_items=20, n_groups=2, events_per_user=5)
+    lines = _run("--tenant", tenant.slug).splitlines()
+    assert lines[0].startswith(f"{tenant.slug}: ")
+    assert lines[1].startswith("not evaluated: ")
+    assert lines[1].endswith("at least 10 are needed")
