@@ -1,6 +1,7 @@
-"""Admin of model versions: status, sources, timings and the offline metrics table; a "retrain"
-action; and the preview page, where an operator picks a user and sees their recent interactions,
-their list under the active configuration and, beside it, the list of a draft configuration."""
+"""Admin of model versions: status, sources, timings, the offline metrics table with its slices
+and the promotion decision; a "retrain" action; and the preview page, where an operator picks a
+user and sees their recent interactions, their list under the active configuration and, beside
+it, the list of a draft configuration."""
 
 import json
 from typing import Any
@@ -24,6 +25,15 @@ from tenants.models import Tenant
 from tenants.scoping import tenant_scope
 
 METRIC_COLUMNS = ("recall", "ndcg", "map", "hit_rate", "coverage", "novelty")
+SLICE_COLUMNS = ("recall", "ndcg", "hit_rate")
+
+
+def _number(value: Any) -> Any:
+    return "-" if value is None else value
+
+
+def _cells(row: dict[str, Any], columns: tuple[str, ...]) -> str:
+    return format_html_join("", "<td>{}</td>", ((_number(row.get(c)),) for c in columns))
 
 
 class PreviewForm(forms.Form):
@@ -81,6 +91,8 @@ class ModelVersionAdmin(TenantOwnedAdmin):
         "data_summary",
         "sources_table",
         "metrics_table",
+        "slices_table",
+        "promotion",
         "timings",
         "error",
     )
@@ -136,6 +148,8 @@ class ModelVersionAdmin(TenantOwnedAdmin):
     @admin.display(description="offline metrics")
     def metrics_table(self, version: ModelVersion) -> str:
         metrics = version.metrics
+        if metrics.get("not_evaluated"):
+            return format_html("not evaluated: {}", metrics["not_evaluated"])
         if not metrics.get("rows"):
             return "-"
         k = metrics.get("k")
@@ -143,23 +157,64 @@ class ModelVersionAdmin(TenantOwnedAdmin):
         body = format_html_join(
             "",
             "<tr><td>{}</td>{}</tr>",
-            (
-                (
-                    name,
-                    format_html_join(
-                        "",
-                        "<td>{}</td>",
-                        (("-" if row.get(c) is None else row[c],) for c in METRIC_COLUMNS),
-                    ),
-                )
-                for name, row in metrics["rows"].items()
-            ),
+            ((name, _cells(row, METRIC_COLUMNS)) for name, row in metrics["rows"].items()),
         )
         return format_html(
             "<p>{} users, cut-off {}</p><table><tr><th>model</th>{}</tr>{}</table>",
             metrics.get("users"),
             metrics.get("cutoff"),
             header,
+            body,
+        )
+
+    @admin.display(description="slices")
+    def slices_table(self, version: ModelVersion) -> str:
+        """Each row on warm users, cold users (≤ 2 training events) and cold items (targets with
+        no training event, scored on those alone), with the users and targets of each."""
+        rows = version.metrics.get("rows") or {}
+        lines = [
+            (name, slice_name, _cells(part, SLICE_COLUMNS), part.get("users"), part.get("targets"))
+            for name, row in rows.items()
+            for slice_name, part in (row.get("slices") or {}).items()
+        ]
+        if not lines:
+            return "-"
+        k = version.metrics.get("k")
+        header = format_html_join("", "<th>{}</th>", ((f"{c}@{k}",) for c in SLICE_COLUMNS))
+        body = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td>{}<td>{}</td><td>{}</td></tr>", lines
+        )
+        return format_html(
+            "<table><tr><th>model</th><th>slice</th>{}<th>users</th><th>targets</th></tr>{}"
+            "</table>",
+            header,
+            body,
+        )
+
+    @admin.display(description="promotion")
+    def promotion(self, version: ModelVersion) -> str:
+        """Whether training served this version, why, and its fused NDCG beside the version
+        that was active then, overall and per slice."""
+        promotion = version.metrics.get("promotion")
+        if not promotion:
+            return "-"
+        comparison = promotion.get("comparison") or {}
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (name, _number(pair.get("new")), _number(pair.get("active")))
+                for name, pair in comparison.items()
+            ),
+        )
+        return format_html(
+            "<p>{}: {} (policy {})</p><table><tr><th>fused NDCG@{}</th><th>this version</th>"
+            "<th>active {}</th></tr>{}</table>",
+            "promoted" if promotion.get("promoted") else "not promoted",
+            promotion.get("reason", ""),
+            promotion.get("policy", "-"),
+            version.metrics.get("k", ""),
+            promotion.get("active") or "(none)",
             body,
         )
 

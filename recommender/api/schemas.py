@@ -50,14 +50,15 @@ class ClosedSerializer(serializers.Serializer):
 
 
 class _ClosedSerializerExtension(OpenApiSerializerExtension):
-    target_class = ClosedSerializer
+    target_class: type[serializers.Serializer] = ClosedSerializer
     match_subclasses = True
+    additional_properties = False
 
     def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
         schema: dict[str, Any] = auto_schema._map_serializer(
             self.target, direction, bypass_extensions=True
         )
-        return {**schema, "additionalProperties": False}
+        return {**schema, "additionalProperties": self.additional_properties}
 
 
 @extend_schema_field(
@@ -305,6 +306,86 @@ class FeedbackOut(serializers.Serializer):
     by_type = serializers.DictField(child=serializers.IntegerField())
 
 
+class OpenSerializer(serializers.Serializer):
+    """A response object that may carry fields beyond those named: `additionalProperties: true`
+    (model metrics grow with what training measures)."""
+
+
+class _OpenSerializerExtension(_ClosedSerializerExtension):
+    target_class = OpenSerializer
+    additional_properties = True
+
+
+def _metric(help_text: str = "") -> serializers.FloatField:
+    return serializers.FloatField(allow_null=True, help_text=help_text or None)
+
+
+class SliceMetricsOut(serializers.Serializer):
+    recall = _metric("mean recall@k over the slice's users; null: an empty slice")
+    ndcg = _metric()
+    map = _metric()
+    hit_rate = _metric()
+    users = serializers.IntegerField()
+    targets = serializers.IntegerField(help_text="relevant items counted in the slice")
+
+
+class SlicesOut(serializers.Serializer):
+    warm_users = SliceMetricsOut(help_text="test users with more than 2 training events")
+    cold_users = SliceMetricsOut(help_text="test users with 1 or 2 training events")
+    cold_items = SliceMetricsOut(
+        help_text="users with targets that had no training event, scored on those targets only"
+    )
+
+
+class MetricRowOut(serializers.Serializer):
+    recall = _metric("@k, on the hold-out; null: undefined")
+    ndcg = _metric()
+    map = _metric()
+    hit_rate = _metric()
+    coverage = _metric()
+    novelty = _metric()
+    users = serializers.IntegerField()
+    slices = SlicesOut(required=False)
+
+
+class ComparedOut(serializers.Serializer):
+    new = serializers.FloatField(allow_null=True)
+    active = serializers.FloatField(allow_null=True)
+
+
+class PromotionOut(serializers.Serializer):
+    policy = serializers.CharField(help_text="training.promote: always or if_better")
+    promoted = serializers.BooleanField()
+    reason = serializers.CharField()
+    active = serializers.CharField(allow_null=True, help_text="the version active at the time")
+    cutoffs = serializers.DictField(
+        child=serializers.CharField(allow_null=True),
+        help_text="each side's hold-out cut-off: new, active",
+    )
+    comparison = serializers.DictField(
+        child=ComparedOut(),
+        help_text="fused NDCG@k of this version (new) and the active one: all, and per slice",
+    )
+
+
+class ModelMetricsOut(OpenSerializer):
+    k = serializers.IntegerField(required=False)
+    users = serializers.IntegerField(required=False, help_text="users evaluated")
+    cutoff = serializers.DateTimeField(required=False, help_text="the hold-out's cut-off")
+    rows = serializers.DictField(
+        child=MetricRowOut(), required=False, help_text="per source, fused and popular"
+    )
+    skipped = serializers.DictField(child=serializers.CharField(), required=False)
+    skipped_in_training = serializers.DictField(child=serializers.CharField(), required=False)
+    not_evaluated = serializers.CharField(
+        required=False, help_text="why the hold-out was too small to evaluate on"
+    )
+    promotion = PromotionOut(required=False)
+    evaluation = serializers.DictField(
+        required=False, help_text="the last `manage.py evaluate --store`, shaped as these metrics"
+    )
+
+
 class ModelVersionOut(serializers.Serializer):
     version = serializers.CharField()
     status = serializers.ChoiceField(choices=ModelVersion.Status.values)
@@ -314,7 +395,7 @@ class ModelVersionOut(serializers.Serializer):
     activated_at = serializers.DateTimeField(allow_null=True)
     training_data = serializers.DictField(help_text="users, items, interactions trained on")
     sources = serializers.DictField()
-    metrics = serializers.DictField()
+    metrics = ModelMetricsOut(help_text="offline evaluation and the promotion decision")
     timings = serializers.DictField()
     error = serializers.CharField(allow_null=True)
     feedback = FeedbackOut()

@@ -65,9 +65,10 @@ _DEFAULT_SECTIONS: dict[str, Any] = {
         "test_fraction": 0.1,
         "eval_users": 1000,
         "k": 10,
-        # "always": a trained version serves at once; "if_better": only if its fused NDCG@k
-        # beats the active version's.
-        "promote": "always",
+        # "if_better": a trained version serves when nothing is active or its fused NDCG@k on
+        # its hold-out is at least the active version's (per-slice figures are recorded beside;
+        # see train._promote); "always": it serves at once.
+        "promote": "if_better",
         # Retrain when this many hours passed since the last training and events arrived since
         # (checked hourly by the training sweep); 0 = only on request.
         "retrain_every_hours": 24,

@@ -4,23 +4,61 @@ Pure Python/numpy; a recommender is any callable, so models, baselines and test 
 evaluated the same way. Ids throughout are **database ids**: the harness passes database user
 ids and expects database item ids back. Mapping to and from matrix positions is the adapter's
 job (it knows its `InteractionMatrix`), so the metrics never depend on one model's indexing.
+
+Besides the whole test set, each row can be read on three slices of it (`SliceRow`):
+- warm_users: the test users with more than `splits.COLD_USER_MAX_EVENTS` training events;
+- cold_users: the others (1 or 2 training events; users with none are not in the hold-out);
+- cold_items: every test user with at least one cold-item target (an item with no training
+  event), scored against those targets only: the list is the user's whole list, but only its
+  cold-item targets count as relevant, so recall@K there is the share of cold targets found.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
 from recommender.engine.metrics import Hits, ItemPopularity, coverage, novelty
+from recommender.engine.splits import Slices
 
 Recommend = Callable[[Sequence[int], int], list[list[int]]]
 """(database user ids, k) → per user, in the same order, its top-k database item ids, best
 first, already excluding the items that user interacted with in training."""
 
 METRIC_FIELDS = ("recall", "ndcg", "map", "hit_rate", "coverage", "novelty")
+SLICE_NAMES = ("warm_users", "cold_users", "cold_items")
+SLICE_FIELDS = ("recall", "ndcg", "map", "hit_rate")
+
+
+def _rounded(value: float) -> float | None:
+    # NaN becomes None so the dict is valid JSON (Postgres jsonb rejects NaN).
+    return None if math.isnan(value) else round(float(value), 4)
+
+
+@dataclass(frozen=True)
+class SliceRow:
+    """One recommender's ranking metrics on one slice of the test set (see the module doc).
+
+    recall, ndcg, map, hit_rate: means over `users`, NaN when the slice is empty; targets: the
+    relevant items those users hold in the slice (all of theirs, or only the cold ones).
+    """
+
+    recall: float
+    ndcg: float
+    map: float
+    hit_rate: float
+    users: int
+    targets: int
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        out: dict[str, float | int | None] = {
+            name: _rounded(getattr(self, name)) for name in SLICE_FIELDS
+        }
+        return {**out, "users": self.users, "targets": self.targets}
 
 
 @dataclass(frozen=True)
@@ -31,6 +69,7 @@ class MetricRow:
     `engine.metrics`); coverage: share of the catalog in anyone's top-K; novelty: mean
     -log2 p(i) of the recommended items (bits); users: how many users were evaluated.
     A metric is NaN when undefined (no users; novelty also when nothing was recommended).
+    slices: slice name → `SliceRow`, when `evaluate` was given the hold-out's `Slices`.
     """
 
     recall: float
@@ -40,16 +79,14 @@ class MetricRow:
     coverage: float
     novelty: float
     users: int
+    slices: Mapping[str, SliceRow] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, float | int | None]:
-        """Metrics rounded to 4 decimals; NaN becomes None so the dict is valid JSON (Postgres
-        jsonb rejects NaN)."""
-        out: dict[str, float | int | None] = {}
-        for name, value in asdict(self).items():
-            if name == "users":
-                out[name] = int(value)
-            else:
-                out[name] = None if math.isnan(value) else round(float(value), 4)
+    def as_dict(self) -> dict[str, Any]:
+        """Metrics rounded to 4 decimals, NaN as None; "slices" only when there are some."""
+        out: dict[str, Any] = {name: _rounded(getattr(self, name)) for name in METRIC_FIELDS}
+        out["users"] = int(self.users)
+        if self.slices:
+            out["slices"] = {name: row.as_dict() for name, row in self.slices.items()}
         return out
 
 
@@ -61,8 +98,10 @@ def evaluate(
     item_popularity: ItemPopularity,
     n_items: int,
     batch_size: int = 256,
+    slices: Slices | None = None,
 ) -> dict[str, MetricRow]:
-    """Score each recommender on the users of `holdout_test` (user id → relevant item ids).
+    """Score each recommender on the users of `holdout_test` (user id → relevant item ids),
+    and with `slices` on each of `SLICE_NAMES` too (see the module doc).
 
     Users with an empty relevant set are skipped; users are asked for in ascending id order, in
     batches of `batch_size`. Lists longer than k are cut to k; shorter lists count the missing
@@ -85,8 +124,51 @@ def evaluate(
                     f"recommender {name!r} returned {len(result)} lists for {len(batch)} users"
                 )
             lists.extend(list(items[:k]) for items in result)
-        rows[name] = _row(lists, relevant, k, item_popularity, n_items)
+        row = _row(lists, relevant, k, item_popularity, n_items)
+        if slices is not None:
+            row = replace(row, slices=_slice_rows(users, lists, relevant, k, slices))
+        rows[name] = row
     return rows
+
+
+def _slice_rows(
+    users: list[int],
+    lists: list[list[int]],
+    relevant: list[frozenset[int]],
+    k: int,
+    slices: Slices,
+) -> dict[str, SliceRow]:
+    """Each slice's (lists, relevant sets) pairs, scored as the whole set is."""
+    cold = [user in slices.cold_users for user in users]
+    parts = {
+        "warm_users": [
+            (items, r) for items, r, c in zip(lists, relevant, cold, strict=True) if not c
+        ],
+        "cold_users": [(items, r) for items, r, c in zip(lists, relevant, cold, strict=True) if c],
+        "cold_items": [
+            (items, r & slices.cold_items)
+            for items, r in zip(lists, relevant, strict=True)
+            if r & slices.cold_items
+        ],
+    }
+    return {name: _slice_row(pairs, k) for name, pairs in parts.items()}
+
+
+def _slice_row(pairs: list[tuple[list[int], frozenset[int]]], k: int) -> SliceRow:
+    if not pairs:
+        return SliceRow(math.nan, math.nan, math.nan, math.nan, 0, 0)
+    hits = Hits.build([items for items, _ in pairs], [r for _, r in pairs], k)
+    return SliceRow(*_ranking_means(hits), users=len(pairs), targets=int(hits.n_relevant.sum()))
+
+
+def _ranking_means(hits: Hits) -> tuple[float, float, float, float]:
+    """Mean recall, nDCG, AP and hit rate over the users of `hits`, in `SLICE_FIELDS` order."""
+    return (
+        float(np.mean(hits.recall())),
+        float(np.mean(hits.ndcg())),
+        float(np.mean(hits.average_precision())),
+        float(np.mean(hits.hit_rate())),
+    )
 
 
 def _row(
@@ -101,10 +183,7 @@ def _row(
     # One hit matrix serves all four ranking metrics.
     hits = Hits.build(lists, relevant, k)
     return MetricRow(
-        recall=float(np.mean(hits.recall())),
-        ndcg=float(np.mean(hits.ndcg())),
-        map=float(np.mean(hits.average_precision())),
-        hit_rate=float(np.mean(hits.hit_rate())),
+        *_ranking_means(hits),
         coverage=coverage(lists, n_items),
         novelty=novelty(lists, item_popularity),
         users=len(lists),

@@ -15,6 +15,12 @@ import numpy.typing as npt
 
 from recommender.engine.data import Events
 
+# A user with at most this many events before the cut-off is a cold user in the slices.
+COLD_USER_MAX_EVENTS = 2
+# Fewer test users than this and the hold-out says too little to rank models by (see
+# `holdout_problem`).
+MIN_TEST_USERS = 10
+
 
 @dataclass(frozen=True)
 class HoldOut:
@@ -115,3 +121,43 @@ def sample_users(holdout: HoldOut, max_users: int, seed: int) -> HoldOut:
         test={int(u): holdout.test[int(u)] for u in chosen},
         cutoff=holdout.cutoff,
     )
+
+
+@dataclass(frozen=True)
+class Slices:
+    """The parts of a hold-out that evaluation reports apart (`evaluation.SLICE_NAMES`).
+
+    cold_users: database ids of test users with at most `COLD_USER_MAX_EVENTS` training events
+    (of any weight; every test user has at least one, see `temporal_split`); the other test users
+    are the warm ones. cold_items: database ids of test targets that had no training event at
+    all, so only text or popularity can have ranked them.
+    """
+
+    cold_users: frozenset[int]
+    cold_items: frozenset[int]
+
+
+def holdout_slices(holdout: HoldOut, *, cold_user_max_events: int = COLD_USER_MAX_EVENTS) -> Slices:
+    """Which test users are cold and which test targets are cold items, from `holdout.train`."""
+    users, counts = np.unique(holdout.train.user_ids, return_counts=True)
+    events_of = dict(zip(users.tolist(), counts.tolist(), strict=True))
+    cold_users = frozenset(
+        user for user in holdout.test if events_of.get(user, 0) <= cold_user_max_events
+    )
+    targets = set().union(*holdout.test.values()) if holdout.test else set()
+    seen = set(np.unique(holdout.train.item_ids).tolist())
+    return Slices(cold_users=cold_users, cold_items=frozenset(targets - seen))
+
+
+def holdout_problem(holdout: HoldOut, *, min_test_users: int = MIN_TEST_USERS) -> str | None:
+    """Why the hold-out cannot rank models, or None when it can: no event before the cut-off
+    (nothing to fit on), or fewer than `min_test_users` users with a later discovery (a mean
+    over a handful of users moves more between two trainings than models differ)."""
+    if not len(holdout.train):
+        return "no interaction falls before the evaluation cut-off"
+    if len(holdout.test) < min_test_users:
+        return (
+            f"{len(holdout.test)} users discovered items after the evaluation cut-off; "
+            f"at least {min_test_users} are needed"
+        )
+    return None

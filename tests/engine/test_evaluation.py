@@ -9,6 +9,7 @@ import pytest
 from recommender.engine.data import Events
 from recommender.engine.evaluation import MetricRow, evaluate, format_markdown, format_table
 from recommender.engine.metrics import ItemPopularity
+from recommender.engine.splits import HoldOut, holdout_slices, temporal_split
 
 N_ITEMS = 1_000
 CATALOG = list(range(5_000, 5_000 + N_ITEMS))  # database ids, not positions
@@ -184,3 +185,84 @@ def test_format_markdown_has_every_row() -> None:
     assert lines[3].startswith("| als\\|v2 | 0.2500 |")
     assert lines[4] == "| empty | n/a | n/a | n/a | n/a | 0.0000 | n/a | 0 |"
     assert len(lines) == 2 + len(ROWS)
+
+
+def test_slice_metrics_equal_hand_computed_values() -> None:
+    # Before the cut-off (t < 100): user 1 has 3 events (warm), user 2 has 2 and user 3 has 1
+    # (cold users); items 20 and 21 have none (cold items).
+    before = [(1, 10), (1, 11), (1, 12), (2, 10), (2, 13), (3, 11)]
+    after = [(1, 13), (1, 20), (2, 21), (2, 11), (3, 12)]
+    rows = [(u, i, 0.0) for u, i in before] + [(u, i, 200.0) for u, i in after]
+    events = Events(
+        np.array([u for u, _, _ in rows], dtype=np.int64),
+        np.array([i for _, i, _ in rows], dtype=np.int64),
+        np.ones(len(rows), dtype=np.float32),
+        np.array([t for _, _, t in rows], dtype=np.float64),
+    )
+    holdout = temporal_split(events, cutoff=100.0)
+    assert holdout.test == {1: {13, 20}, 2: {21, 11}, 3: {12}}
+    slices = holdout_slices(holdout)
+    assert (slices.cold_users, slices.cold_items) == ({2, 3}, {20, 21})
+    lists = {1: [20, 99], 2: [11, 21], 3: [99, 98]}
+
+    row = evaluate(
+        {"fixed": lambda users, k: [lists[u] for u in users]},
+        holdout.test,
+        k=2,
+        item_popularity=ItemPopularity.from_events(holdout.train),
+        n_items=10,
+        slices=slices,
+    )["fixed"]
+    d1, d2 = 1.0, 1 / math.log2(3)  # the discounts of ranks 1 and 2
+    # user 1: 20 found at rank 1 of {13, 20}; user 2: both found; user 3: nothing.
+    assert row.recall == pytest.approx((0.5 + 1 + 0) / 3)
+    assert row.ndcg == pytest.approx((d1 / (d1 + d2) + 1 + 0) / 3)
+    warm, cold_users, cold_items = (
+        row.slices[name] for name in ("warm_users", "cold_users", "cold_items")
+    )
+    assert (warm.users, warm.targets) == (1, 2)
+    assert (warm.recall, warm.ndcg, warm.map, warm.hit_rate) == pytest.approx(
+        (0.5, d1 / (d1 + d2), 0.5, 1.0)
+    )
+    assert (cold_users.users, cold_users.targets) == (2, 3)
+    assert (cold_users.recall, cold_users.ndcg, cold_users.map, cold_users.hit_rate) == (
+        pytest.approx((0.5, 0.5, 0.5, 0.5))
+    )
+    # Only the cold targets count: user 1 seeks {20} (rank 1), user 2 seeks {21} (rank 2; 11 is
+    # relevant overall but not cold, so rank 1 is a miss here: AP = (1/2) / 1).
+    assert (cold_items.users, cold_items.targets) == (2, 2)
+    assert (cold_items.recall, cold_items.ndcg, cold_items.map, cold_items.hit_rate) == (
+        pytest.approx((1.0, (1 + d2) / 2, (1 + 0.5) / 2, 1.0))
+    )
+    assert row.as_dict()["slices"]["cold_items"] == {
+        "recall": 1.0,
+        "ndcg": round((1 + d2) / 2, 4),
+        "map": 0.75,
+        "hit_rate": 1.0,
+        "users": 2,
+        "targets": 2,
+    }
+
+
+def test_an_empty_slice_is_none_in_the_dict() -> None:
+    # User 1 has 3 training events (warm) and seeks an item that has some: both cold slices
+    # are empty.
+    train = Events(
+        np.array([1, 1, 1], dtype=np.int64),
+        np.array([5, 6, 7], dtype=np.int64),
+        np.ones(3, dtype=np.float32),
+        np.zeros(3, dtype=np.float64),
+    )
+    test = {1: frozenset({6})}
+    row = evaluate(
+        {"any": lambda users, k: [[6] for _ in users]},
+        test,
+        item_popularity=ItemPopularity.from_events(train),
+        n_items=10,
+        slices=holdout_slices(HoldOut(train=train, test=test, cutoff=1.0)),
+    )["any"]
+    slices = row.as_dict()["slices"]
+    assert slices["warm_users"]["ndcg"] == 1.0
+    nothing = {"recall": None, "ndcg": None, "map": None, "hit_rate": None}
+    assert slices["cold_users"] == {**nothing, "users": 0, "targets": 0}
+    assert slices["cold_items"] == {**nothing, "users": 0, "targets": 0}

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from recommender.engine.data import Events
-from recommender.engine.splits import HoldOut, default_cutoff, sample_users, temporal_split
+from recommender.engine.splits import (
+    HoldOut,
+    default_cutoff,
+    holdout_problem,
+    sample_users,
+    temporal_split,
+)
 
 
 def _events(rows: list[tuple[int, int, float, float]]) -> Events:
@@ -129,3 +135,16 @@ def test_sample_users_keeps_small_holdouts_whole() -> None:
     holdout = _holdout(5)
     assert sample_users(holdout, 5, seed=0).test == holdout.test
     assert sample_users(holdout, 50, seed=0).test == holdout.test
+
+
+def test_a_hold_out_too_small_to_rank_models_says_why() -> None:
+    # Nothing before the cut-off: every event is at t = 5.
+    alike = temporal_split(_events([(1, 100, 1.0, 5.0), (2, 101, 1.0, 5.0)]), test_fraction=0.5)
+    assert holdout_problem(alike) == "no interaction falls before the evaluation cut-off"
+    # 3 users find something new after the cut-off: fine at 3, too few at 4.
+    rows = [(u, 100, 1.0, 1.0) for u in (1, 2, 3)] + [(u, 101, 1.0, 9.0) for u in (1, 2, 3)]
+    few = temporal_split(_events(rows), cutoff=5.0)
+    assert holdout_problem(few, min_test_users=3) is None
+    assert holdout_problem(few, min_test_users=4) == (
+        "3 users discovered items after the evaluation cut-off; at least 4 are needed"
+    )

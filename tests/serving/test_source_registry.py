@@ -1,6 +1,7 @@
 """A source is declared once: registering a toy one is enough for it to be validated in the
 configuration, trained and stored, served for users and items, and explained."""
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -99,6 +100,29 @@ def _shop(tenant: Tenant) -> None:
     )
 
 
+def _later_shoppers(tenant: Tenant, n: int = 12) -> None:
+    """Shoppers who viewed an item of a shelf two days ago and another of it an hour ago: enough
+    users with a later discovery for the offline evaluation to run (splits.MIN_TEST_USERS)."""
+    items = {item.external_id: item for item in Item.objects.for_tenant(tenant)}
+    users = EndUser.objects.for_tenant(tenant).bulk_create(
+        [EndUser(tenant=tenant, external_id=f"s-{k}") for k in range(n)]
+    )
+    now = timezone.now()
+    Interaction.objects.for_tenant(tenant).bulk_create(
+        [
+            Interaction(
+                tenant=tenant,
+                user=user,
+                item=items[f"{SHELVES[k % len(SHELVES)]}-{position}"],
+                type="view",
+                timestamp=now - ago,
+            )
+            for k, user in enumerate(users)
+            for position, ago in ((0, dt.timedelta(days=2)), (1, dt.timedelta(hours=1)))
+        ]
+    )
+
+
 def test_every_registered_source_has_a_reader_and_what_it_stores() -> None:
     for name, spec in SOURCE_SPECS.items():
         assert spec.artifact in ARTIFACTS, name
@@ -130,12 +154,17 @@ def test_a_registered_source_is_trained_served_and_explained(
     shelf_source: SourceSpec, tenant: Tenant, api: APIClient
 ) -> None:
     _shop(tenant)
+    _later_shoppers(tenant)
     with pytest.raises(ApplicationError):
         config_save(tenant=tenant, data={"sources": {"shelf": {"weight": 1.0, "strength": 0}}})
     off = {name: {"weight": 0.0} for name in SOURCE_SPECS if name != "shelf"}
     config_save(
         tenant=tenant,
-        data={"sources": {**off, "shelf": {"weight": 1.0, "strength": 2.0}}},
+        data={
+            "sources": {**off, "shelf": {"weight": 1.0, "strength": 2.0}},
+            # Half the events on the test side: the shoppers' views of the last hour.
+            "training": {"test_fraction": 0.5},
+        },
     )
 
     version = train_tenant(tenant=tenant)
@@ -144,7 +173,9 @@ def test_a_registered_source_is_trained_served_and_explained(
     assert version.sources["shelf"]["stored"] == 12
     lists = ItemNeighbours.objects.filter(version=version, source="shelf")
     assert lists.count() == 12
-    assert "shelf" in version.metrics["rows"]
+    # Evaluated offline too: each shopper's later view is a shelf mate of the earlier one.
+    assert version.metrics["rows"]["shelf"]["users"] == 12
+    assert version.metrics["rows"]["shelf"]["hit_rate"] == 1.0
 
     response = api.get("/api/v1/users/u-tents/recommendations?count=3&explain=true")
     assert response.status_code == 200, response.content

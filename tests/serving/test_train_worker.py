@@ -32,7 +32,10 @@ def test_a_worker_trains_and_serving_switches_to_the_new_version(
     celery_worker: Any, tenant: Tenant, api: APIClient
 ) -> None:
     planted = load_planted(tenant, n_users=120, n_items=160, n_groups=4)
-    configure(tenant, sources={"als": {"factors": 8, "iterations": 4}})
+    # The point here is the switch, not the promotion rule (tests/serving/test_promotion.py).
+    configure(
+        tenant, sources={"als": {"factors": 8, "iterations": 4}}, training={"promote": "always"}
+    )
     user = next(iter(planted.user_group))
 
     first = _train(api)

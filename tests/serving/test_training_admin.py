@@ -38,6 +38,12 @@ def test_the_version_page_shows_sources_and_the_metrics_table(
     for row in ("content", "als", "cooccurrence", "popular", "fused"):
         assert f"<td>{row}</td>" in html
     assert "ndcg@10" in html
+    # The slices, and the promotion with its per-slice comparison.
+    for part in ("warm_users", "cold_users", "cold_items"):
+        assert f"<td>fused</td><td>{part}</td>" in html
+    fused = planted.version.metrics["rows"]["fused"]
+    assert f"<tr><td>all</td><td>{fused['ndcg']}</td><td>-</td></tr>" in html
+    assert "promoted: no version was active (policy if_better)" in html
     listing = operator.get(reverse("admin:recommender_modelversion_changelist"))
     assert "Preview recommendations" in listing.content.decode()
 

@@ -1,14 +1,19 @@
 """`manage.py evaluate --tenant SLUG [--k 10] [--users 1000] [--store]`: offline metrics now.
 
 Each enabled source alone, the fused list and popularity (the floor), on a temporal hold-out of
-the tenant's events; prints a table, and with `--store` keeps it on the active model version.
+the tenant's events; prints a table, then each row on the warm-user, cold-user and cold-item
+slices, and with `--store` keeps the result on the active model version.
 """
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from recommender.services.console.evaluation import metrics_table, tenant_evaluate
+from recommender.services.console.evaluation import (
+    metrics_table,
+    slices_table,
+    tenant_evaluate,
+)
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
 from tenants.scoping import tenant_scope
@@ -41,7 +46,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{tenant.slug}: {result['users']} users, cut-off {result['cutoff']}, k={result['k']}"
         )
-        self.stdout.write(metrics_table(result))
+        if "not_evaluated" in result:
+            self.stdout.write(f"not evaluated: {result['not_evaluated']}")
+        else:
+            self.stdout.write(metrics_table(result))
+            self.stdout.write("")
+            self.stdout.write(slices_table(result))
         for name, reason in result.get("skipped", {}).items():
             self.stdout.write(f"skipped {name}: {reason}")
         if "stored_on" in result:

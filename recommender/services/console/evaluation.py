@@ -57,21 +57,40 @@ def tenant_evaluate(
 
 
 METRIC_COLUMNS = ("recall", "ndcg", "map", "hit_rate", "coverage", "novelty")
+SLICE_COLUMNS = ("recall", "ndcg", "map", "hit_rate")
+AT_K = ("recall", "ndcg", "map", "hit_rate")
+
+
+def _cell(row: dict[str, Any], column: str) -> str:
+    return "n/a" if row.get(column) is None else f"{row[column]:.4f}"
+
+
+def _aligned(lines: list[list[str]]) -> str:
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )
 
 
 def metrics_table(result: dict[str, Any]) -> str:
     """The result's rows as a fixed-width table (metric names carry @k)."""
     k = result["k"]
-    header = ["model"] + [
-        f"{name}@{k}" if name in ("recall", "ndcg", "map", "hit_rate") else name
-        for name in METRIC_COLUMNS
-    ]
+    header = ["model"] + [f"{name}@{k}" if name in AT_K else name for name in METRIC_COLUMNS]
     lines = [header]
     for name, row in result["rows"].items():
-        cells = ["n/a" if row.get(c) is None else f"{row[c]:.4f}" for c in METRIC_COLUMNS]
-        lines.append([name, *cells])
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        for line in lines
-    )
+        lines.append([name, *(_cell(row, c) for c in METRIC_COLUMNS)])
+    return _aligned(lines)
+
+
+def slices_table(result: dict[str, Any]) -> str:
+    """Each row's slices (warm users, cold users, cold items; `engine.evaluation`) as a
+    fixed-width table with the users and targets each slice holds; "" when there are none."""
+    k = result["k"]
+    header = ["model", "slice", *(f"{name}@{k}" for name in SLICE_COLUMNS), "users", "targets"]
+    lines = [header]
+    for name, row in result["rows"].items():
+        for slice_name, part in row.get("slices", {}).items():
+            cells = [_cell(part, c) for c in SLICE_COLUMNS]
+            lines.append([name, slice_name, *cells, str(part["users"]), str(part["targets"])])
+    return _aligned(lines) if len(lines) > 1 else ""

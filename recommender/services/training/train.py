@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from recommender import candidate_store, vectorstore
 from recommender.engine.data import Events, InteractionMatrix, ItemTable
-from recommender.engine.evaluation import MetricRow, Recommend, evaluate
+from recommender.engine.evaluation import SLICE_NAMES, MetricRow, Recommend, evaluate
 from recommender.engine.fusion import fuse
 from recommender.engine.metrics import ItemPopularity
 from recommender.engine.sources import (
@@ -30,7 +30,12 @@ from recommender.engine.sources import (
     trained_sources,
 )
 from recommender.engine.sources.base import PAD_COL
-from recommender.engine.splits import sample_users, temporal_split
+from recommender.engine.splits import (
+    holdout_problem,
+    holdout_slices,
+    sample_users,
+    temporal_split,
+)
 from recommender.models import EmbeddingSpace, Job, ModelVersion
 from recommender.services.config import active_config, active_config_version
 from recommender.services.encoding.spaces import active_space, space_activate
@@ -128,11 +133,24 @@ def evaluate_offline(
     content_vectors: npt.NDArray[np.float32] | None,
 ) -> dict[str, Any]:
     """Each enabled source alone, the fused list, and popularity (the floor) on a temporal
-    hold-out: fit on events before the cut-off, score each sampled user's later discoveries."""
+    hold-out: fit on events before the cut-off, score each sampled user's later discoveries,
+    overall and per slice (warm users, cold users, cold items: `engine.evaluation`).
+
+    A hold-out too small to rank models by (`splits.holdout_problem`) is not scored: the result
+    has no rows and says why under "not_evaluated"; training goes on, and promotion reads it.
+    """
     training = config["training"]
     k = int(training["k"])
     holdout = temporal_split(events, test_fraction=float(training["test_fraction"]))
     holdout = sample_users(holdout, int(training["eval_users"]), seed=0)
+    summary = {
+        "k": k,
+        "users": len(holdout.test),
+        "cutoff": datetime.fromtimestamp(holdout.cutoff, tz=UTC).isoformat(),
+    }
+    problem = holdout_problem(holdout)
+    if problem is not None:
+        return {**summary, "rows": {}, "skipped": {}, "not_evaluated": problem}
     data = InteractionMatrix.build(
         holdout.train,
         items,
@@ -157,11 +175,11 @@ def evaluate_offline(
         k=k,
         item_popularity=ItemPopularity.from_events(holdout.train),
         n_items=len(items),
+        slices=holdout_slices(holdout),
     )
     return {
-        "k": k,
+        **summary,
         "users": len(test),
-        "cutoff": datetime.fromtimestamp(holdout.cutoff, tz=UTC).isoformat(),
         "rows": {name: row.as_dict() for name, row in rows.items()},
         "skipped": skipped,
     }
@@ -190,21 +208,66 @@ def version_activate(*, version: ModelVersion) -> None:
     version.save(update_fields=["status", "activated_at"])
 
 
-def _fused_ndcg(version: ModelVersion | None) -> float | None:
+def _fused_ndcg(version: ModelVersion | None, slice_name: str = "all") -> float | None:
+    """The version's fused NDCG@k on its hold-out, overall ("all") or on one slice."""
     if version is None:
         return None
     row = version.metrics.get("rows", {}).get("fused") or {}
+    if slice_name != "all":
+        row = row.get("slices", {}).get(slice_name) or {}
     value = row.get("ndcg")
     return float(value) if value is not None else None
 
 
 def _promote(version: ModelVersion, policy: str) -> dict[str, Any]:
+    """Serve `version` or keep the active one, and say why.
+
+    "always" serves it. "if_better" serves it when nothing is active, or when its fused NDCG@k
+    on its hold-out is at least the active version's (a tie serves the newer model: the same
+    quality, and it knows the newest items). The per-slice figures are recorded beside, not
+    decided on: a slice holds a few users and moves by chance. When a version could not be
+    evaluated (too little data), it serves if the active one could not be either (the newer
+    model has seen more), and otherwise the evaluated active version stays.
+    """
     active = ModelVersion.objects.for_tenant(version.tenant).filter(status="active").first()
-    new, old = _fused_ndcg(version), _fused_ndcg(active)
-    if policy == "if_better" and old is not None and (new is None or new <= old):
-        return {"promoted": False, "reason": f"fused NDCG {new} does not beat active {old}"}
-    version_activate(version=version)
-    return {"promoted": True, "reason": "always" if policy == "always" else f"{new} > {old}"}
+    comparison = {
+        name: {"new": _fused_ndcg(version, name), "active": _fused_ndcg(active, name)}
+        for name in ("all", *SLICE_NAMES)
+    }
+    new, old = comparison["all"]["new"], comparison["all"]["active"]
+    k = version.metrics.get("k")
+    if active is None:
+        promoted, reason = True, "no version was active"
+    elif policy == "always":
+        promoted, reason = True, "the policy is always"
+    elif new is None and old is None:
+        promoted, reason = True, f"neither this nor active {active.label} could be evaluated"
+    elif new is None:
+        why = version.metrics.get("not_evaluated") or "no fused list"
+        promoted, reason = False, f"not evaluated ({why}); active {active.label} stays"
+    elif old is None:
+        promoted, reason = True, f"active {active.label} has no fused NDCG@{k} to compare"
+    elif new >= old:
+        promoted, reason = True, f"fused NDCG@{k} {new} ≥ {old} of active {active.label}"
+    else:
+        promoted, reason = (
+            False,
+            f"fused NDCG@{k} {new} < {old} of active {active.label}, which stays",
+        )
+    if promoted:
+        version_activate(version=version)
+    return {
+        "policy": policy,
+        "promoted": promoted,
+        "reason": reason,
+        "active": active.label if active is not None else None,
+        # Each version's figures come from its own hold-out (its own cut-off).
+        "cutoffs": {
+            "new": version.metrics.get("cutoff"),
+            "active": active.metrics.get("cutoff") if active is not None else None,
+        },
+        "comparison": comparison,
+    }
 
 
 def _next_number(tenant: Tenant) -> int:
