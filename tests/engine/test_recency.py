@@ -88,7 +88,7 @@ def test_offline_rows_equal_what_serving_computes_per_user() -> None:
     for user, row in data.user_index.items():
         mine = np.flatnonzero(users == user)
         mine = mine[np.argsort(ages[mine], kind="stable")][: recency.max_events]
-        online = recency.event_weights(weights[mine], ages[mine])
+        online = recency.event_weights(weights[mine].tolist(), ages[mine].tolist())
         profile = dict.fromkeys(range(30), 0.0)
         for item, weight in zip(items[mine], online, strict=True):
             profile[int(item) - 100] += weight
