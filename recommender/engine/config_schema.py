@@ -46,6 +46,14 @@ _DEFAULT_SECTIONS: dict[str, Any] = {
     "profile": {
         "text_weight": 0.3,
         "max_events": 200,
+        # Recency by position (engine.profiles.Recency): before the current session, an event's
+        # weight halves every this many events (0 = off; the day decay applies either way).
+        "recent_half_life_events": 10.0,
+        # The current session: events with no pause longer than this before the newest; they
+        # all weigh as the newest (0 = the newest event alone).
+        "session_gap_minutes": 30.0,
+        # Item-to-item candidates come from this many newest distinct history items.
+        "seed_items": 20,
     },
     # "sources" comes from the source registry (recommender.engine.sources): see default_config.
     "fusion": {"method": "weighted", "rrf_k": 60},
@@ -227,12 +235,16 @@ def validate_config(raw: Any) -> dict[str, Any]:
         "profile.text_weight",
         "must be a number from 0 to 1",
     )
-    max_events = profile.get("max_events")
-    _check(
-        errors,
-        isinstance(max_events, int) and 1 <= max_events <= 10_000,
-        "profile.max_events",
-        "must be an integer from 1 to 10000",
+    rest = {key: value for key, value in profile.items() if key != "text_weight"}
+    errors += _number_errors(
+        rest,
+        {
+            "max_events": (int, 1, 10_000),
+            "recent_half_life_events": (float, 0, 10_000),
+            "session_gap_minutes": (float, 0, 7 * 24 * 60),
+            "seed_items": (int, 1, 10_000),
+        },
+        "profile",
     )
     errors += _source_errors(config["sources"])
     errors += _fusion_errors(config["fusion"])

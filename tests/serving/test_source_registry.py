@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from recommender.engine.config_schema import ConfigError, default_config, validate_config
 from recommender.engine.data import InteractionMatrix
+from recommender.engine.profiles import Recency
 from recommender.engine.sources import SOURCE_SPECS, Setting, SourceSpec, register
 from recommender.engine.sources.base import ItemNeighbourSource, prune_rows
 from recommender.engine.sources.registry import ARTIFACTS, neighbour_count, unregister
@@ -34,8 +35,10 @@ class ShelfSource(ItemNeighbourSource):
 
     name = "shelf"
 
-    def __init__(self, top_n: int = 100, strength: float = 1.0) -> None:
-        super().__init__(top_n=top_n)
+    def __init__(
+        self, top_n: int = 100, strength: float = 1.0, recency: Recency | None = None
+    ) -> None:
+        super().__init__(top_n=top_n, recency=recency)
         self.strength = float(strength)
 
     def _fit(self, data: InteractionMatrix, **context: Any) -> None:

@@ -26,6 +26,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from recommender.engine.data import InteractionMatrix
+from recommender.engine.profiles import Recency, history_rows
 
 NO_OPINION = -np.inf
 PAD_COL = -1
@@ -199,16 +200,31 @@ class ItemNeighbourSource(CandidateSource):
     score = X_u @ S_pruned, computed on exactly the lists `neighbours()` exports, so offline
     evaluation measures what serving computes from the stored lists. Items no neighbour list
     reaches score NO_OPINION.
+
+    X_u is the user's matrix row, or with `recency` (and `events` passed to `fit`) the user's
+    seeds as serving weighs them: their newest `seed_items` items, recency-weighted
+    (`profiles.Recency`), so offline metrics measure serving's seeds.
     """
 
     top_n: int
 
-    def __init__(self, top_n: int = 100) -> None:
+    def __init__(self, top_n: int = 100, recency: Recency | None = None) -> None:
         super().__init__()
         if top_n < 1:
             raise ValueError("top_n must be at least 1")
         self.top_n = int(top_n)
+        self.recency = recency
         self._pruned: sp.csr_matrix | None = None
+        self._seeds: sp.csr_matrix | None = None
+
+    def fit(self, data: InteractionMatrix, **context: Any) -> None:
+        super().fit(data, **context)
+        events = context.get("events")
+        self._seeds = (
+            history_rows(events, data, self.recency).seeds
+            if self.recency is not None and events is not None
+            else None
+        )
 
     @property
     def pruned(self) -> sp.csr_matrix:
@@ -234,7 +250,8 @@ class ItemNeighbourSource(CandidateSource):
 
     def score(self, user_rows: Rows) -> Scores:
         rows = np.asarray(user_rows, dtype=np.int64)
-        product = (self.data.matrix[rows] @ self.pruned).tocsr()
+        seeds = self._seeds if self._seeds is not None else self.data.matrix
+        product = (seeds[rows] @ self.pruned).tocsr()
         scores = np.full(product.shape, NO_OPINION, dtype=np.float32)
         coo = product.tocoo()
         scores[coo.row, coo.col] = coo.data

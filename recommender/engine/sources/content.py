@@ -1,7 +1,9 @@
 """Content source: cosine between a user's profile vector and item vectors.
 
 A user's profile is `profiles.profile_vector` of the vectors of the items in their matrix row,
-weighted by the row (already type-weighted and decayed), blended with their text vector.
+weighted by the row (already type-weighted and decayed), blended with their text vector. With
+`recency` and the `events` passed to `fit`, the row is the user's newest events weighted as
+serving weighs them (`profiles.Recency`: by days and by position from the current session).
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from recommender.engine.data import InteractionMatrix
-from recommender.engine.profiles import Vectors, profile_vector
+from recommender.engine.profiles import Recency, Vectors, history_rows, profile_vector
 from recommender.engine.sources.base import NO_OPINION, CandidateSource, Rows, Scores
 from recommender.engine.sources.registry import SourceSpec
 
@@ -30,6 +33,8 @@ class ContentSource(CandidateSource):
 
     Settings:
     - text_weight: share of the text vector in a profile that has both (default 0.3).
+    - recency: how a user's events weigh in their profile (the `profile` section); None
+      weighs the matrix row.
 
     Users with neither events on vectorised items nor a text vector have no opinion anywhere.
     """
@@ -41,6 +46,7 @@ class ContentSource(CandidateSource):
         item_vectors: Vectors,
         user_text_vectors: Mapping[int, Vectors] | None = None,
         text_weight: float = 0.3,
+        recency: Recency | None = None,
     ) -> None:
         super().__init__()
         if not 0.0 <= text_weight <= 1.0:
@@ -54,12 +60,20 @@ class ContentSource(CandidateSource):
         self.item_vectors = vectors / np.maximum(norms, _ZERO)[:, None]
         self.user_text_vectors = dict(user_text_vectors or {})
         self.text_weight = float(text_weight)
+        self.recency = recency
+        self._profile_rows: sp.csr_matrix | None = None
 
     def _fit(self, data: InteractionMatrix, **context: Any) -> None:
         if len(self.item_vectors) != data.n_items:
             raise ValueError(
                 f"item_vectors has {len(self.item_vectors)} rows for {data.n_items} items"
             )
+        events = context.get("events")
+        self._profile_rows = (
+            history_rows(events, data, self.recency).profile
+            if self.recency is not None and events is not None
+            else None
+        )
 
     def profile(
         self,
@@ -76,7 +90,7 @@ class ContentSource(CandidateSource):
     def user_profiles(self, user_rows: Rows) -> tuple[Vectors, npt.NDArray[np.bool_]]:
         """(len(user_rows), d) unit profiles of matrix rows, and which users have one."""
         rows = np.asarray(user_rows, dtype=np.int64)
-        matrix = self.data.matrix
+        matrix = self._profile_rows if self._profile_rows is not None else self.data.matrix
         profiles = np.zeros((len(rows), self.item_vectors.shape[1]), dtype=np.float32)
         has_profile = np.zeros(len(rows), dtype=bool)
         for n, row in enumerate(rows):
@@ -122,6 +136,7 @@ SPEC = SourceSpec(
         else {
             "item_vectors": inputs.content_vectors,
             "text_weight": float(inputs.config["profile"]["text_weight"]),
+            "recency": Recency.from_config(inputs.config),
         }
     ),
     unavailable="no item vectors yet (encoding has not run)",

@@ -20,8 +20,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommender.engine.data import InteractionMatrix
+from recommender.engine.profiles import Recency
 from recommender.engine.sources.base import ItemNeighbourSource, prune_rows
-from recommender.engine.sources.registry import SourceSpec, neighbour_count
+from recommender.engine.sources.registry import Setting, SourceSpec, neighbour_count
 
 
 class CooccurrenceSource(ItemNeighbourSource):
@@ -44,12 +45,15 @@ class CooccurrenceSource(ItemNeighbourSource):
         max_items_per_user: int = 200,
         min_count: int = 2,
         max_block_entries: int = 20_000_000,
+        recency: Recency | None = None,
     ) -> None:
-        super().__init__(top_n=top_n)
+        super().__init__(top_n=top_n, recency=recency)
         if max_items_per_user < 2:
             raise ValueError("max_items_per_user must be at least 2 (a pair)")
         self.max_items_per_user = int(max_items_per_user)
-        self.min_count = max(int(min_count), 1)
+        if min_count < 1:
+            raise ValueError("min_count must be at least 1")
+        self.min_count = int(min_count)
         self.max_block_entries = int(max_block_entries)
 
     def _fit(self, data: InteractionMatrix, **context: Any) -> None:
@@ -95,6 +99,12 @@ SPEC = SourceSpec(
     name="cooccurrence",
     factory=CooccurrenceSource,
     artifact="neighbour_lists",
+    settings={
+        "min_count": Setting(int, 1, 1000, 2, "fewest users a pair of items must share"),
+        "max_items_per_user": Setting(
+            int, 2, 10_000, 200, "a user's heaviest items counted (bounds heavy users' cost)"
+        ),
+    },
     default_weight=1.0,
     personal=True,
     similar_items=True,

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from scipy.linalg import lapack
 
 from recommender.engine.data import InteractionMatrix
+from recommender.engine.profiles import Recency
 from recommender.engine.sources.base import ItemNeighbourSource, prune_rows
 from recommender.engine.sources.registry import Setting, SourceSpec, neighbour_count
 
@@ -52,8 +53,9 @@ class EASESource(ItemNeighbourSource):
         max_items: int = 20_000,
         top_n: int = 100,
         binarize: bool = True,
+        recency: Recency | None = None,
     ) -> None:
-        super().__init__(top_n=top_n)
+        super().__init__(top_n=top_n, recency=recency)
         self.binarize = bool(binarize)
         if l2 <= 0:
             raise ValueError("l2 must be positive (the Gram matrix is singular without it)")

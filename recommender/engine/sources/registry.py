@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from recommender.engine.profiles import Recency
 from recommender.engine.sources.base import CandidateSource
 
 # What training stores for a source, and so how serving reads its candidates:
@@ -64,8 +65,12 @@ class TrainingInputs:
 
 
 def neighbour_count(inputs: TrainingInputs) -> dict[str, Any]:
-    """Item-neighbour sources keep as many neighbours per item as the training section says."""
-    return {"top_n": int(inputs.config["training"]["neighbours"])}
+    """Item-neighbour sources keep as many neighbours per item as the training section says,
+    and seed a user's scores from their history as the profile section weighs it."""
+    return {
+        "top_n": int(inputs.config["training"]["neighbours"]),
+        "recency": Recency.from_config(inputs.config),
+    }
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,12 @@
 """A user's recent history as serving weighs it: the events and vectors read in one statement,
-decayed and type-weighted per item."""
+decayed and type-weighted per item, and the item-to-item seeds weighted by recency."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from recommender.engine.profiles import decayed_weights
+from recommender.engine.profiles import Recency, decayed_weights
 from recommender.services.serving.state import Serving
 from recommender.stores import user_reads
 
@@ -21,6 +21,10 @@ class History:
     weights: dict[int, float] = field(default_factory=dict)
     # item id → the type of the user's strongest interaction with it (for explanations)
     kinds: dict[int, str] = field(default_factory=dict)
+    # The newest `profile.seed_items` items, weighted by days and by position from the current
+    # session (engine.profiles.Recency): what item-to-item candidates start from. `weights`
+    # stays day-decayed only, as the training matrix that ALS folds a user into.
+    seeds: dict[int, float] = field(default_factory=dict)
 
     @property
     def excluded(self) -> set[int]:
@@ -58,8 +62,15 @@ def user_history(
         if weight > strongest.get(item, (0.0, ""))[0]:
             strongest[item] = (float(weight), kind)
     positive = {item: w for item, w in totals.items() if w > 0}
+    recency = Recency.from_config(config)
     return History(
         weights=positive,
         kinds={item: strongest[item][1] for item in positive if item in strongest},
+        seeds=recency.seeds(
+            [item for item, _, _ in events],
+            recency.event_weights(
+                [float(types[kind]) for _, kind, _ in events], [age for _, _, age in events]
+            ),
+        ),
         reading=reading,
     )

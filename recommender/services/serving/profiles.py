@@ -1,4 +1,5 @@
-"""A user's profile vector in a space, computed on read from their recent events and text."""
+"""A user's profile vector in a space, computed on read from their recent events and text, the
+events weighted by days and by position from the current session (engine.profiles.Recency)."""
 
 from dataclasses import dataclass, field
 
@@ -6,7 +7,7 @@ import numpy as np
 import numpy.typing as npt
 from django.utils import timezone
 
-from recommender.engine.profiles import decayed_weights, profile_vector
+from recommender.engine.profiles import Recency, profile_vector
 from recommender.models.vectors import EmbeddingSpace
 from recommender.stores import user_reads
 
@@ -44,10 +45,8 @@ def user_profile(
     events, vectors, text = reading.recent, reading.item_vectors, reading.text_vector
     types = config["interactions"]["types"]
     events = [e for e in events if e[1] in types and e[0] in vectors]
-    weights = decayed_weights(
-        [float(types[kind]) for _, kind, _ in events],
-        [age for _, _, age in events],
-        float(config["interactions"]["half_life_days"]),
+    weights = Recency.from_config(config).event_weights(
+        [float(types[kind]) for _, kind, _ in events], [age for _, _, age in events]
     )
     matrix = (
         np.stack([vectors[item] for item, _, _ in events])

@@ -276,7 +276,8 @@ class Factors(SourceReader):
 
 
 class NeighbourLists(SourceReader):
-    """The stored neighbour lists of the user's history items (or of the item itself)."""
+    """The stored neighbour lists of the user's newest history items, weighted by recency
+    (`History.seeds`), or of the item itself."""
 
     serves_items = True
 
@@ -286,7 +287,7 @@ class NeighbourLists(SourceReader):
         # Unservable neighbours (unavailable, filtered out) are dropped when the fused list
         # is hydrated under the same rules; a wider pool leaves room for them.
         top, because = _item_to_item(
-            ask.serving, name, ask.history.weights, ask.pool * 2, ask.history.excluded
+            ask.serving, name, ask.history.seeds, ask.pool * 2, ask.history.excluded
         )
         return SourceRead(pairs=top, because=because)
 
