@@ -44,6 +44,8 @@ MIN_TUNING_USERS = 20
 WEIGHTS_SHARE = 0.4
 WEIGHT_RANGE = (0.02, 5.0)
 STORED_TRIALS = 100
+# A study stops after this many trials without a better value, before its budget if need be.
+PATIENCE = 15
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,11 @@ def _study(seed: int) -> optuna.Study:
     return optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
 
 
+def _stop_when_stale(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+    if trial.number - study.best_trial.number >= PATIENCE:
+        study.stop()
+
+
 def learn_fusion(
     cases: Sequence[UserCase],
     *,
@@ -236,7 +243,12 @@ def learn_fusion(
             values = {name: trial.suggest_float(name, *WEIGHT_RANGE, log=True) for name in sources}
             return on_val.ndcg(values)
 
-        study.optimize(weights_objective, n_trials=max_trials, timeout=budget_s * share)
+        study.optimize(
+            weights_objective,
+            n_trials=max_trials,
+            timeout=budget_s * share,
+            callbacks=[_stop_when_stale],
+        )
         trials += [
             {"stage": "weights", "value": round(float(t.value or 0.0), 4), "params": t.params}
             for t in study.trials
@@ -291,7 +303,9 @@ def learn_fusion(
                     return value
 
                 # The default settings were measured above: the study starts from its values.
-                study.optimize(ranker_objective, n_trials=max_trials, timeout=left)
+                study.optimize(
+                    ranker_objective, n_trials=max_trials, timeout=left, callbacks=[_stop_when_stale]
+                )
                 trials += [
                     {"stage": "ranker", "value": round(float(t.value or 0), 4), "params": t.params}
                     for t in study.trials
