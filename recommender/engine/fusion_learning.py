@@ -304,7 +304,10 @@ def learn_fusion(
 
                 # The default settings were measured above: the study starts from its values.
                 study.optimize(
-                    ranker_objective, n_trials=max_trials, timeout=left, callbacks=[_stop_when_stale]
+                    ranker_objective,
+                    n_trials=max_trials,
+                    timeout=left,
+                    callbacks=[_stop_when_stale],
                 )
                 trials += [
                     {"stage": "ranker", "value": round(float(t.value or 0), 4), "params": t.params}
