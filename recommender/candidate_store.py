@@ -160,6 +160,7 @@ def drop_version_artifacts(version_id: int) -> None:
         cursor.execute("DELETE FROM recommender_itemneighbours WHERE version_id = %s", [version_id])
         cursor.execute("DELETE FROM recommender_itemranking WHERE version_id = %s", [version_id])
         cursor.execute("DELETE FROM recommender_useritems WHERE version_id = %s", [version_id])
+        cursor.execute("DELETE FROM recommender_rankermodel WHERE version_id = %s", [version_id])
 
 
 def neighbour_lists(

@@ -93,6 +93,7 @@ class ModelVersionAdmin(TenantOwnedAdmin):
         "metrics_table",
         "slices_table",
         "promotion",
+        "learned_fusion",
         "timings",
         "error",
     )
@@ -216,6 +217,42 @@ class ModelVersionAdmin(TenantOwnedAdmin):
             version.metrics.get("k", ""),
             promotion.get("active") or "(none)",
             body,
+        )
+
+    @admin.display(description="learned fusion and tuning")
+    def learned_fusion(self, version: ModelVersion) -> str:
+        ranker = version.metrics.get("ranker") or {}
+        tuning = version.metrics.get("tuning") or {}
+        if not ranker and not tuning:
+            return "-"
+        rows = [
+            ("ranker", "used" if ranker.get("used") else "not used", ranker.get("reason", "")),
+            (
+                "validation NDCG",
+                f"weighted {ranker.get('weighted_ndcg', '-')}",
+                f"ranker {ranker.get('ranker_ndcg', '-')}",
+            ),
+            (
+                "ranker cost",
+                f"fit {ranker.get('fit_s', '-')} s",
+                f"{ranker.get('predict_ms_per_user', '-')} ms per user",
+            ),
+            (
+                "tuning",
+                f"{tuning.get('trials', 0)} trials, {tuning.get('spent_s', 0)} of "
+                f"{tuning.get('budget_s', 0)} s",
+                tuning.get("skipped") or f"validation cut-off {tuning.get('validation_cutoff')}",
+            ),
+        ]
+        weights = tuning.get("weights") or {}
+        if weights.get("best"):
+            used = "serving" if weights.get("used") else "not better than configured"
+            rows.append(("best weights", json.dumps(weights["best"]), used))
+        if (tuning.get("ranker") or {}).get("best"):
+            rows.append(("best ranker settings", json.dumps(tuning["ranker"]["best"]), ""))
+        return format_html(
+            "<table>{}</table>",
+            format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", rows),
         )
 
     @admin.action(description="Retrain (queue a training job for these versions' tenants)")

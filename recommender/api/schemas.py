@@ -386,6 +386,39 @@ class ModelMetricsOut(OpenSerializer):
     )
 
 
+class RankerOut(serializers.Serializer):
+    mode = serializers.CharField(required=False, help_text="fusion.ranker: auto or off")
+    used = serializers.BooleanField(help_text="Whether the ranker orders this version's lists")
+    reason = serializers.CharField(help_text="Why it is used, or why weighted fusion serves")
+    weighted_ndcg = serializers.FloatField(required=False, help_text="On the validation users")
+    ranker_ndcg = serializers.FloatField(required=False, help_text="On the validation users")
+    params = serializers.DictField(required=False, help_text="LightGBM settings")
+    features_s = serializers.FloatField(required=False)
+    fit_s = serializers.FloatField(required=False)
+    predict_ms_per_user = serializers.FloatField(required=False)
+
+
+class TuningOut(serializers.Serializer):
+    budget_s = serializers.FloatField(required=False)
+    spent_s = serializers.FloatField(required=False)
+    trials = serializers.IntegerField(help_text="Trials run, all studies together")
+    skipped = serializers.CharField(required=False, help_text="Why tuning did not run")
+    validation_cutoff = serializers.CharField(
+        required=False, help_text="Tuning saw only events before the evaluation cut-off"
+    )
+    validation_users = serializers.IntegerField(required=False)
+    fitting_users = serializers.IntegerField(required=False)
+    configured_ndcg = serializers.FloatField(required=False)
+    config_version = serializers.IntegerField(required=False, allow_null=True)
+    weights = serializers.DictField(
+        required=False, help_text="best, best_ndcg, used; serving: the weights lists use"
+    )
+    ranker = serializers.DictField(required=False, help_text="best settings, best_ndcg")
+    history = serializers.ListField(
+        child=serializers.DictField(), required=False, help_text="stage, value, params per trial"
+    )
+
+
 class ModelVersionOut(serializers.Serializer):
     version = serializers.CharField()
     status = serializers.ChoiceField(choices=ModelVersion.Status.values)
@@ -396,6 +429,8 @@ class ModelVersionOut(serializers.Serializer):
     training_data = serializers.DictField(help_text="users, items, interactions trained on")
     sources = serializers.DictField()
     metrics = ModelMetricsOut(help_text="offline evaluation and the promotion decision")
+    ranker = RankerOut(allow_null=True, help_text="The learned fusion; null: trained before it")
+    tuning = TuningOut(allow_null=True, help_text="Per-tenant tuning; null: trained before it")
     timings = serializers.DictField()
     error = serializers.CharField(allow_null=True)
     feedback = FeedbackOut()

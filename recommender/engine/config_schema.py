@@ -56,7 +56,9 @@ _DEFAULT_SECTIONS: dict[str, Any] = {
         "seed_items": 20,
     },
     # "sources" comes from the source registry (recommender.engine.sources): see default_config.
-    "fusion": {"method": "weighted", "rrf_k": 60},
+    # ranker "auto": training fits a second-stage ranker over the fused candidates and serves it
+    # when it beats this fusion on a validation split; "off": this fusion always serves.
+    "fusion": {"method": "weighted", "rrf_k": 60, "ranker": "auto"},
     "rules": {
         # Interaction types whose items are never recommended back to the user: "all" or a list
         # such as ["purchase"] (then viewed items may come back).
@@ -80,6 +82,10 @@ _DEFAULT_SECTIONS: dict[str, Any] = {
         # Retrain when this many hours passed since the last training and events arrived since
         # (checked hourly by the training sweep); 0 = only on request.
         "retrain_every_hours": 24,
+        # Seconds of per-tenant tuning (fusion weights, ranker settings) on a validation split
+        # carved from the training events; 0 = off. At most tuning_trials trials per study.
+        "tuning_budget_s": 30.0,
+        "tuning_trials": 40,
     },
 }
 
@@ -315,7 +321,8 @@ def _fusion_errors(fusion: Any) -> list[dict[str, str]]:
         "fusion.method",
         "must be weighted or rrf",
     )
-    rest = {key: value for key, value in fusion.items() if key != "method"}
+    _check(errors, fusion.get("ranker") in ("auto", "off"), "fusion.ranker", "must be auto or off")
+    rest = {key: value for key, value in fusion.items() if key not in ("method", "ranker")}
     return errors + _number_errors(rest, {"rrf_k": (int, 1, 10_000)}, "fusion")
 
 
@@ -383,6 +390,8 @@ def _training_errors(training: Any) -> list[dict[str, str]]:
             "eval_users": (int, 10, 100_000),
             "k": (int, 1, 100),
             "retrain_every_hours": (float, 0, 24 * 365),
+            "tuning_budget_s": (float, 0, 3600),
+            "tuning_trials": (int, 1, 1000),
         },
         "training",
     )

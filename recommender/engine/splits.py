@@ -104,6 +104,13 @@ def temporal_split(
     return HoldOut(train=train, test=test, cutoff=float(cutoff))
 
 
+def validation_split(holdout: HoldOut, *, test_fraction: float) -> HoldOut:
+    """A temporal split of `holdout.train` alone, for tuning and the learned fusion: every event
+    either side of it is older than `holdout.cutoff`, so nothing chosen on it has seen the
+    evaluation slice."""
+    return temporal_split(holdout.train, test_fraction=test_fraction)
+
+
 def sample_users(holdout: HoldOut, max_users: int, seed: int) -> HoldOut:
     """The same split with at most `max_users` test users, drawn without replacement.
 

@@ -2,7 +2,13 @@ from recommender.models.catalog import EndUser, Interaction, Item
 from recommender.models.config import RecommenderConfig
 from recommender.models.jobs import Job
 from recommender.models.serving import ServedList
-from recommender.models.training import ItemNeighbours, ItemRanking, ModelVersion, UserItems
+from recommender.models.training import (
+    ItemNeighbours,
+    ItemRanking,
+    ModelVersion,
+    RankerModel,
+    UserItems,
+)
 from recommender.models.vectors import EmbeddingSpace, ItemVector, UserVector
 
 __all__ = [
@@ -15,6 +21,7 @@ __all__ = [
     "ItemVector",
     "Job",
     "ModelVersion",
+    "RankerModel",
     "RecommenderConfig",
     "ServedList",
     "UserItems",

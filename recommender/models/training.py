@@ -144,3 +144,25 @@ class ItemRanking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ranking} {self.item_id}: {self.score:.3f}"
+
+
+class RankerModel(models.Model):
+    """A version's learned second-stage ranker (LightGBM text model) and the item statistics
+    its features read at serving, as of the end of the version's training data."""
+
+    version = models.OneToOneField(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    # The enabled sources whose candidates it ranks, in feature order.
+    sources = models.JSONField(default=list)
+    params = models.JSONField(default=dict)
+    model = models.TextField()
+    stats_now = models.FloatField()
+    # Aligned per item: event count, last event (unix s; -1: none), created (unix s), first
+    # category code (-1: none).
+    item_ids = ArrayField(models.BigIntegerField())
+    item_events = ArrayField(models.FloatField())
+    item_last_event = ArrayField(models.FloatField())
+    item_created = ArrayField(models.FloatField())
+    item_category = ArrayField(models.IntegerField())
+
+    def __str__(self) -> str:
+        return f"ranker of v{self.version_id}"

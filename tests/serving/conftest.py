@@ -130,12 +130,14 @@ def configure(tenant: Tenant, **sections: Any) -> None:
 @pytest.fixture
 def planted(tenant: Tenant) -> Planted:
     """The planted tenant, trained with the default sources (content, ALS, co-occurrence,
-    popular) and the training section made small."""
+    popular) and the training section made small; weighted fusion without tuning (the learned
+    fusion has its own tests, and would cost every test using this tenant seconds)."""
     data = load_planted(tenant)
     configure(
         tenant,
         sources={"als": {"factors": 16, "iterations": 8}},
-        training={"eval_users": 300, "neighbours": 30},
+        fusion={"ranker": "off"},
+        training={"eval_users": 300, "neighbours": 30, "tuning_budget_s": 0},
     )
     data.version = train_tenant(tenant=tenant)
     return data

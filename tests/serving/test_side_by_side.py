@@ -75,7 +75,8 @@ def test_side_by_side_serves_the_same_lists_as_one_after_another(
     configure(
         tenant,
         sources={"als": {"factors": 8, "iterations": 4}, "trending": {"weight": 0.2}},
-        training={"eval_users": 100},
+        fusion={"ranker": "off"},
+        training={"eval_users": 100, "tuning_budget_s": 0},
     )
     train_tenant(tenant=tenant)
     users = list(planted.user_group)[:15]
@@ -146,7 +147,12 @@ def test_a_served_list_is_recorded_under_the_recommendation_id_the_response_give
     tenant: Tenant,
 ) -> None:
     planted = load_planted(tenant, n_users=60, n_items=80, n_groups=4)
-    configure(tenant, sources={"als": {"factors": 8, "iterations": 4}})
+    configure(
+        tenant,
+        sources={"als": {"factors": 8, "iterations": 4}},
+        fusion={"ranker": "off"},
+        training={"tuning_budget_s": 0},
+    )
     train_tenant(tenant=tenant)
     user = next(iter(planted.user_group))
     with tenant_scope(tenant):

@@ -41,7 +41,9 @@ def version_to_wire(version: ModelVersion, attribution: dict[str, Any] | None) -
             name: {key: value for key, value in info.items() if key != "gram"}
             for name, info in version.sources.items()
         },
-        "metrics": version.metrics,
+        "metrics": {k: v for k, v in version.metrics.items() if k not in ("ranker", "tuning")},
+        "ranker": version.metrics.get("ranker"),
+        "tuning": version.metrics.get("tuning"),
         "timings": version.timings,
         "error": version.error or None,
         "feedback": attribution

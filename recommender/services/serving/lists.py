@@ -27,6 +27,7 @@ from recommender.services.serving.candidates import (
 )
 from recommender.services.serving.history import History, user_history
 from recommender.services.serving.params import parse_count, parse_flag
+from recommender.services.serving.ranking import LoadedRanker, rerank, user_weights, version_ranker
 from recommender.services.serving.rules import Rules, parse_rules
 from recommender.services.serving.side_by_side import run_after
 from recommender.services.serving.source_reads import ranking_candidates
@@ -138,6 +139,7 @@ def _finish(
     count: int,
     exclude: Sequence[int],
     fill: bool = True,
+    ranker: tuple[LoadedRanker, History] | None = None,
 ) -> tuple[list[Ranked], dict[int, Any]]:
     fused = fuse(
         candidates.scores,
@@ -145,6 +147,9 @@ def _finish(
         method=serving.config["fusion"]["method"],
         rrf_k=int(serving.config["fusion"]["rrf_k"]),
     )
+    if ranker is not None:
+        # The learned second stage orders the fused pool; rules and diversity apply after it.
+        fused = rerank(ranker[0], candidates, fused, ranker[1])
     items = _servable(serving, fused, rules, count, exclude)
     ranked = _diversify(serving, _boosted(fused, rules, items), rules, items, count)
     if fill and len(ranked) < count:
@@ -265,6 +270,7 @@ def recommend_for_user(
     count, explain, rules = request.count, request.explain, request.rules
     history = user_history(user_id=user_pk, serving=serving, exclude_types=rules.exclude_seen)
     pool = _pool(count)
+    ranker = None
     if history.is_empty:
         candidates, weights = _cold_start(serving, user_pk, history, pool, rules)
     else:
@@ -277,8 +283,11 @@ def recommend_for_user(
             item_filter=rules.item_filter,
             sources=sources,
         )
-        weights = {name: serving.weight(name) for name in sources}
+        weights = user_weights(serving, sources)
+        loaded = version_ranker(serving)
+        ranker = (loaded, history) if loaded is not None else None
         if not candidates.scores:
+            ranker = None
             candidates, weights = _cold_start(serving, user_pk, history, pool, rules)
     exclude = sorted(history.excluded)
     ranked, items = _finish(
@@ -288,6 +297,7 @@ def recommend_for_user(
         rules=rules,
         count=count,
         exclude=exclude,
+        ranker=ranker,
     )
     texts = None
     if explain:

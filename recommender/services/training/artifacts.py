@@ -14,11 +14,13 @@ from typing import Any
 import numpy as np
 
 from recommender import candidate_store, vectorstore
-from recommender.engine.data import InteractionMatrix
+from recommender.engine.data import Events, InteractionMatrix, ItemTable
+from recommender.engine.fusion_learning import LearnedFusion
+from recommender.engine.ranker import ItemStats
 from recommender.engine.sources import SOURCE_SPECS, CandidateSource, GlobalSource
 from recommender.engine.sources.als import ALSSource, mips_items
 from recommender.engine.sources.base import ItemNeighbourSource
-from recommender.models import EmbeddingSpace, ModelVersion
+from recommender.models import EmbeddingSpace, ModelVersion, RankerModel
 from recommender.models.vectors import settings_digest
 
 VECTOR_WRITE_CHUNK = 5_000
@@ -134,3 +136,40 @@ def store_source(
     if storer is None:
         return {"stored": 0}
     return storer(version, name, source, data)
+
+
+def store_learned_fusion(
+    *,
+    version: ModelVersion,
+    learned: LearnedFusion | None,
+    why_not: str,
+    events: Events,
+    items: ItemTable,
+) -> dict[str, Any]:
+    """The ranker (when it beat weighted fusion) with item statistics as of the newest event,
+    and the version's "ranker" and "tuning" reports (tuned weights under tuning.weights)."""
+    if learned is None:
+        return {
+            "ranker": {"used": False, "reason": why_not},
+            "tuning": {"skipped": why_not, "trials": 0},
+        }
+    if learned.ranker is not None:
+        now = float(events.timestamps.max()) if len(events) else 0.0
+        stats = ItemStats.build(events, items, now)
+        RankerModel.objects.create(
+            version=version,
+            sources=learned.ranker.sources,
+            params=learned.ranker.params,
+            model=learned.ranker.model,
+            stats_now=now,
+            item_ids=stats.ids.tolist(),
+            item_events=stats.events.tolist(),
+            item_last_event=np.nan_to_num(stats.last_event, nan=-1.0).tolist(),
+            item_created=stats.created.tolist(),
+            item_category=stats.category.tolist(),
+        )
+    tuning = {**learned.tuning_report, "history": learned.trials}
+    if learned.weights is not None:
+        tuning["weights"] = {**tuning.get("weights", {}), "serving": learned.weights}
+        tuning["config_version"] = version.config.version if version.config else None
+    return {"ranker": learned.ranker_report, "tuning": tuning}

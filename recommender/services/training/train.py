@@ -20,7 +20,9 @@ from recommender import candidate_store, vectorstore
 from recommender.engine.data import Events, InteractionMatrix, ItemTable
 from recommender.engine.evaluation import SLICE_NAMES, MetricRow, Recommend, evaluate
 from recommender.engine.fusion import fuse
+from recommender.engine.fusion_learning import LearnedFusion, learn_fusion, user_cases
 from recommender.engine.metrics import ItemPopularity
+from recommender.engine.ranker import ItemStats
 from recommender.engine.sources import (
     SOURCE_SPECS,
     CandidateSource,
@@ -35,6 +37,7 @@ from recommender.engine.splits import (
     holdout_slices,
     sample_users,
     temporal_split,
+    validation_split,
 )
 from recommender.models import EmbeddingSpace, Job, ModelVersion
 from recommender.services.config import active_config, active_config_version
@@ -185,6 +188,61 @@ def evaluate_offline(
     }
 
 
+def learn_tenant_fusion(
+    *,
+    config: Mapping[str, Any],
+    events: Events,
+    items: ItemTable,
+    content_vectors: npt.NDArray[np.float32] | None,
+) -> tuple[LearnedFusion | None, str]:
+    """Tune the fusion and train the ranker on a validation split carved from the events before
+    the evaluation cut-off (the evaluation slice is never read); None and why when the data
+    cannot be split."""
+    training = config["training"]
+    if config["fusion"]["ranker"] == "off" and float(training["tuning_budget_s"]) <= 0:
+        return None, "the ranker and tuning are off (fusion.ranker, training.tuning_budget_s)"
+    fraction = float(training["test_fraction"])
+    try:
+        holdout = temporal_split(events, test_fraction=fraction)
+        split = validation_split(holdout, test_fraction=fraction)
+    except ValueError as exc:
+        return None, f"no validation split: {exc}"
+    if not len(split.train):
+        return None, "no validation split: no events before the validation cut-off"
+    data = InteractionMatrix.build(
+        split.train,
+        items,
+        half_life_days=float(config["interactions"]["half_life_days"]),
+        now=split.cutoff,
+    )
+    fitted, _ = _fit_all(enabled_sources(config), config, data, split.train, content_vectors)
+    cases = user_cases(
+        fitted,
+        data,
+        split,
+        pool=FUSION_POOL,
+        max_recent=int(config["profile"]["max_events"]),
+        max_users=int(training["eval_users"]),
+    )
+    learned = learn_fusion(
+        cases,
+        sources=list(fitted),
+        weights={name: float(config["sources"][name]["weight"]) for name in fitted},
+        method=config["fusion"]["method"],
+        rrf_k=int(config["fusion"]["rrf_k"]),
+        stats=ItemStats.build(split.train, items, split.cutoff),
+        now=split.cutoff,
+        k=int(training["k"]),
+        ranker_mode=config["fusion"]["ranker"],
+        budget_s=float(training["tuning_budget_s"]),
+        max_trials=int(training["tuning_trials"]),
+    )
+    learned.tuning_report["validation_cutoff"] = datetime.fromtimestamp(
+        split.cutoff, tz=UTC
+    ).isoformat()
+    return learned, ""
+
+
 @transaction.atomic
 def version_activate(*, version: ModelVersion) -> None:
     """Serve `version`: the previous active version is retired and its artifacts dropped."""
@@ -311,6 +369,13 @@ def train_tenant(
             config=config, events=events, items=items, content_vectors=content_vectors
         )
         timings["evaluate_s"] = time.perf_counter() - mark
+        report(0.4, {"version": version.number, **summary})
+
+        mark = time.perf_counter()
+        learned, why_not = learn_tenant_fusion(
+            config=config, events=events, items=items, content_vectors=content_vectors
+        )
+        timings["learn_fusion_s"] = time.perf_counter() - mark
         report(0.5, {"version": version.number, **summary})
 
         mark = time.perf_counter()
@@ -331,8 +396,11 @@ def train_tenant(
                 }
                 for name, source in fitted.items()
             }
+            fusion = artifacts.store_learned_fusion(
+                version=version, learned=learned, why_not=why_not, events=events, items=items
+            )
             candidate_store.analyze_artifacts()
-            version.metrics = {**metrics, "skipped_in_training": skipped}
+            version.metrics = {**metrics, "skipped_in_training": skipped, **fusion}
             version.status = ModelVersion.Status.READY
             version.trained_at = timezone.now()
             timings["store_s"] = time.perf_counter() - mark

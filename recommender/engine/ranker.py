@@ -1,0 +1,221 @@
+"""The learned fusion: a second-stage ranker over the union of the sources' candidates.
+
+Pure numpy + LightGBM (no Django). For one user, every candidate any source proposed becomes a
+row of `feature_names(sources)` features, the same at training and at serving:
+
+- per source s (in the ranker's fixed order): `s:score`, the source's score normalised to
+  [0, 1] as weighted fusion normalises it (MISSING = -1 when s did not propose the item), and
+  `s:rr`, the reciprocal of its rank within the source (0 when not proposed);
+- `fused:score`, `fused:rr`, `fused:sources` (how many sources proposed it);
+- item statistics at the time the ranker's sources were fitted (`ItemStats`): log1p of its
+  event count, a no-events flag, log1p of its age and of the days since its last event;
+- `user:category_match`, the share of the user's recent items sharing the candidate's first
+  category; `user:history` and `user:recency`, log1p of the history length and of the days
+  since the user's last event.
+
+Reciprocal ranks, not ranks, so a pool of 40 at serving and 50 at training mean the same thing.
+The model is LightGBM's lambdarank (small trees), stored as its text model string.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightgbm
+import numpy as np
+import numpy.typing as npt
+
+from recommender.engine.data import SECONDS_PER_DAY, Events, ItemTable
+from recommender.engine.fusion import Fused, normalise
+
+MISSING = -1.0
+# Days since an item's last event when it has none: far beyond any half-life.
+NO_EVENT_DAYS = 3650.0
+ITEM_FEATURES = ("item:events", "item:no_events", "item:age", "item:since_last")
+USER_FEATURES = ("user:category_match", "user:history", "user:recency")
+FUSED_FEATURES = ("fused:score", "fused:rr", "fused:sources")
+DEFAULT_PARAMS: dict[str, Any] = {
+    "num_leaves": 15,
+    "learning_rate": 0.1,
+    "n_estimators": 80,
+    "min_data_in_leaf": 20,
+}
+
+
+def feature_names(sources: Sequence[str]) -> list[str]:
+    """The feature columns of a ranker over `sources`, in order."""
+    per_source = [f"{name}:{part}" for name in sources for part in ("score", "rr")]
+    return [*per_source, *FUSED_FEATURES, *ITEM_FEATURES, *USER_FEATURES]
+
+
+@dataclass(frozen=True)
+class ItemStats:
+    """Per item, as of `now` (unix s): ids int64 (n,), events float32 (n,) event count,
+    last_event float64 (n,) unix s (NaN: none), created float64 (n,) unix s, category int32 (n,)
+    code of the first category (-1: none). Items not listed count as new: no events, age 0."""
+
+    ids: npt.NDArray[np.int64]
+    events: npt.NDArray[np.float32]
+    last_event: npt.NDArray[np.float64]
+    created: npt.NDArray[np.float64]
+    category: npt.NDArray[np.int32]
+    now: float
+    _index: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index.update({int(item): pos for pos, item in enumerate(self.ids)})
+
+    @classmethod
+    def build(cls, events: Events, items: ItemTable, now: float) -> ItemStats:
+        """Statistics of `items` from `events` (those before `now`)."""
+        index = {int(item): pos for pos, item in enumerate(items.ids)}
+        past = events.select(events.timestamps < now) if len(events) else events
+        cols = np.fromiter(
+            (index.get(int(i), -1) for i in past.item_ids), dtype=np.int64, count=len(past)
+        )
+        known = cols >= 0
+        counts = np.bincount(cols[known], minlength=len(items)).astype(np.float32)
+        last = np.full(len(items), -np.inf)
+        np.maximum.at(last, cols[known], past.timestamps[known])
+        last[~np.isfinite(last)] = np.nan
+        names: dict[str, int] = {}
+        category = np.array(
+            [names.setdefault(c[0], len(names)) if c else -1 for c in items.categories],
+            dtype=np.int32,
+        )
+        return cls(items.ids.astype(np.int64), counts, last, items.created, category, float(now))
+
+    def positions(self, item_ids: Sequence[int]) -> npt.NDArray[np.int64]:
+        """Position of each id in the arrays (-1: unknown)."""
+        return np.array([self._index.get(int(i), -1) for i in item_ids], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class UserContext:
+    """A user's recent items, newest first, and the age in days of their newest event."""
+
+    recent_items: Sequence[int]
+    newest_age_days: float
+
+
+def features(
+    candidates: Mapping[str, Mapping[int, float]],
+    fused: Sequence[Fused],
+    sources: Sequence[str],
+    stats: ItemStats,
+    user: UserContext,
+    now: float,
+) -> npt.NDArray[np.float32]:
+    """(len(fused), len(feature_names(sources))) float32 rows, in `fused`'s order."""
+    n = len(fused)
+    items = [entry.item for entry in fused]
+    columns: list[npt.NDArray[np.float64]] = []
+    for name in sources:
+        proposed = candidates.get(name, {})
+        finite = {i: s for i, s in proposed.items() if math.isfinite(s)}
+        normed = normalise(finite)
+        order = sorted(finite.items(), key=lambda pair: (-pair[1], pair[0]))
+        rr = {item: 1.0 / rank for rank, (item, _) in enumerate(order, start=1)}
+        columns.append(np.array([normed.get(i, MISSING) for i in items]))
+        columns.append(np.array([rr.get(i, 0.0) for i in items]))
+    columns.append(np.array([entry.score for entry in fused], dtype=np.float64))
+    columns.append(1.0 / np.arange(1, n + 1, dtype=np.float64))
+    columns.append(np.array([len(entry.contributions) for entry in fused], dtype=np.float64))
+
+    pos = stats.positions(items)
+    known = pos >= 0
+    safe = np.where(known, pos, 0)
+    counts = np.where(known, stats.events[safe], 0.0)
+    last = np.where(known, stats.last_event[safe], np.nan)
+    created = np.where(known, stats.created[safe], now)
+    since_last = np.where(np.isnan(last), NO_EVENT_DAYS, (now - last) / SECONDS_PER_DAY)
+    columns.append(np.log1p(counts))
+    columns.append((counts == 0).astype(np.float64))
+    columns.append(np.log1p(np.maximum(now - created, 0.0) / SECONDS_PER_DAY))
+    columns.append(np.log1p(np.maximum(since_last, 0.0)))
+
+    recent = stats.positions(user.recent_items)
+    recent_categories = stats.category[recent[recent >= 0]]
+    recent_categories = recent_categories[recent_categories >= 0]
+    if len(recent_categories):
+        shares = np.bincount(recent_categories) / len(user.recent_items)
+        candidate_categories = np.where(known, stats.category[safe], -1)
+        inside = (candidate_categories >= 0) & (candidate_categories < len(shares))
+        match = np.where(inside, shares[np.clip(candidate_categories, 0, len(shares) - 1)], 0.0)
+    else:
+        match = np.zeros(n)
+    columns.append(match)
+    columns.append(np.full(n, math.log1p(len(user.recent_items))))
+    columns.append(np.full(n, math.log1p(max(user.newest_age_days, 0.0))))
+    if not n:
+        return np.zeros((0, len(columns)), dtype=np.float32)
+    return np.stack(columns, axis=1).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Group:
+    """One user's candidates in fused order: item ids, feature rows, and relevance labels."""
+
+    items: list[int]
+    x: npt.NDArray[np.float32]
+    labels: npt.NDArray[np.float32]
+
+
+class Ranker:
+    """A fitted lambdarank model over `sources`' candidates."""
+
+    def __init__(self, model: str, sources: Sequence[str], params: Mapping[str, Any]) -> None:
+        self.model = model
+        self.sources = list(sources)
+        self.params = dict(params)
+        self._booster = lightgbm.Booster(model_str=model)
+
+    def scores(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        """(n,) float64: higher ranks first (only order is meaningful)."""
+        if not len(x):
+            return np.zeros(0)
+        return np.asarray(self._booster.predict(x, num_threads=1), dtype=np.float64)
+
+    def order(self, group: Group) -> list[int]:
+        """The group's items, best first by the model (ties: fused order)."""
+        values = self.scores(group.x)
+        order = np.lexsort((np.arange(len(values)), -values))
+        return [group.items[n] for n in order]
+
+
+def fit_ranker(
+    groups: Sequence[Group], sources: Sequence[str], params: Mapping[str, Any] | None = None
+) -> Ranker:
+    """Lambdarank over `groups`; groups without a positive label teach nothing and are dropped.
+    Raises ValueError when no group has one."""
+    useful = [g for g in groups if len(g.items) and g.labels.max() > 0]
+    if not useful:
+        raise ValueError("no user has a relevant candidate to learn from")
+    settings = {**DEFAULT_PARAMS, **(params or {})}
+    dataset = lightgbm.Dataset(
+        np.concatenate([g.x for g in useful]),
+        label=np.concatenate([g.labels for g in useful]),
+        group=[len(g.items) for g in useful],
+        feature_name=[name.replace(":", "__") for name in feature_names(sources)],
+        free_raw_data=True,
+    )
+    booster = lightgbm.train(
+        {
+            "objective": "lambdarank",
+            "metric": "ndcg",
+            "num_leaves": int(settings["num_leaves"]),
+            "learning_rate": float(settings["learning_rate"]),
+            "min_data_in_leaf": int(settings["min_data_in_leaf"]),
+            "num_threads": 1,
+            "deterministic": True,
+            "force_row_wise": True,
+            "seed": 0,
+            "verbose": -1,
+        },
+        dataset,
+        num_boost_round=int(settings["n_estimators"]),
+    )
+    return Ranker(booster.model_to_string(), sources, settings)

@@ -1,0 +1,89 @@
+"""The learned fusion at serving: a version's tuned weights and its second-stage ranker.
+
+The ranker and its item statistics are read once per process per version (a few MB at 100,000
+items); a version without one, or whose ranker did not beat weighted fusion, serves fused order.
+"""
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from recommender.engine.fusion import Fused
+from recommender.engine.ranker import ItemStats, Ranker, UserContext, features
+from recommender.models import RankerModel
+from recommender.services.serving.candidates import Candidates
+from recommender.services.serving.history import History
+from recommender.services.serving.process_cache import ProcessCache
+from recommender.services.serving.state import Serving
+
+
+@dataclass(frozen=True)
+class LoadedRanker:
+    ranker: Ranker
+    stats: ItemStats
+
+
+_rankers: ProcessCache[LoadedRanker | None] = ProcessCache(max_entries=64)
+
+
+def _load(version_id: int) -> LoadedRanker | None:
+    row = RankerModel.objects.filter(version_id=version_id).first()
+    if row is None:
+        return None
+    last = np.asarray(row.item_last_event, dtype=np.float64)
+    stats = ItemStats(
+        ids=np.asarray(row.item_ids, dtype=np.int64),
+        events=np.asarray(row.item_events, dtype=np.float32),
+        last_event=np.where(last < 0, np.nan, last),
+        created=np.asarray(row.item_created, dtype=np.float64),
+        category=np.asarray(row.item_category, dtype=np.int32),
+        now=row.stats_now,
+    )
+    return LoadedRanker(Ranker(row.model, row.sources, row.params), stats)
+
+
+def version_ranker(serving: Serving) -> LoadedRanker | None:
+    """The serving version's ranker, when training chose it over weighted fusion."""
+    version = serving.version
+    if version is None or not version.metrics.get("ranker", {}).get("used"):
+        return None
+    if serving.config["fusion"].get("ranker") == "off":
+        return None
+    return _rankers.get_or_compute(version.pk, lambda: _load(version.pk))
+
+
+def user_weights(serving: Serving, sources: Sequence[str]) -> dict[str, float]:
+    """Fusion weights of a user's list: the version's tuned weights while the configuration it
+    was trained under serves, else the configured ones."""
+    weights = {name: serving.weight(name) for name in sources}
+    version = serving.version
+    if version is None:
+        return weights
+    tuning = version.metrics.get("tuning", {})
+    tuned = tuning.get("weights", {}).get("serving")
+    if tuned and tuning.get("config_version") == serving.config_version:
+        weights.update({name: float(tuned[name]) for name in sources if name in tuned})
+    return weights
+
+
+def rerank(
+    loaded: LoadedRanker, candidates: Candidates, fused: list[Fused], history: History
+) -> list[Fused]:
+    """`fused` in the ranker's order; each score becomes the logistic of the ranker's (in
+    (0, 1), so boosts and the padding floor keep their meaning)."""
+    if len(fused) < 2:
+        return fused
+    recent = history.reading.recent
+    context = UserContext(
+        recent_items=[item for item, _, _ in recent],
+        newest_age_days=min((age for _, _, age in recent), default=0.0),
+    )
+    x = features(
+        candidates.scores, fused, loaded.ranker.sources, loaded.stats, context, time.time()
+    )
+    values = loaded.ranker.scores(x)
+    order = np.lexsort((np.arange(len(values)), -values))
+    return [replace(fused[n], score=1.0 / (1.0 + math.exp(-float(values[n])))) for n in order]

@@ -1,0 +1,126 @@
+"""The learned fusion through training, the API and serving: the ranker and the tuning are
+recorded on the version, the ranker orders served lists, and a small tenant falls back."""
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from recommender.engine.filters import parse_filter
+from recommender.engine.fusion import fuse
+from recommender.engine.sources import enabled_sources
+from recommender.models import Interaction, RankerModel
+from recommender.services.serving.candidates import user_candidates
+from recommender.services.serving.history import user_history
+from recommender.services.serving.lists import recommend_for_user
+from recommender.services.serving.ranking import rerank, user_weights, version_ranker
+from recommender.services.serving.state import serving_for_user
+from recommender.services.training.train import train_tenant
+from tenants.models import Tenant
+from tenants.scoping import tenant_scope
+from tests.serving.conftest import Planted, configure, load_planted
+
+pytestmark = pytest.mark.django_db
+
+
+def _with_fresh_items(tenant: Tenant) -> Planted:
+    """The planted tenant where a fifth of the items had no events until the last days, when
+    every user discovered three of their own group's: the answer needs the no-events flag."""
+    planted = load_planted(tenant)
+    rng = np.random.default_rng(0)
+    ids = sorted(planted.item_pk)
+    fresh = {int(i) for i in rng.choice(ids, size=len(ids) // 5, replace=False)}
+    Interaction.objects.for_tenant(tenant).filter(
+        item_id__in=[planted.item_pk[i] for i in fresh]
+    ).delete()
+    by_group: dict[int, list[int]] = {}
+    for item in sorted(fresh):
+        by_group.setdefault(planted.item_group[f"i{item}"], []).append(item)
+    now = timezone.now()
+    Interaction.objects.for_tenant(tenant).bulk_create(
+        Interaction(
+            tenant=tenant,
+            user_id=planted.user_pk[int(user[1:])],
+            item_id=planted.item_pk[int(item)],
+            type="view",
+            timestamp=now - dt.timedelta(days=float(rng.random()) * 8),
+        )
+        for user, group in planted.user_group.items()
+        for item in rng.choice(by_group[group], size=3, replace=False)
+    )
+    return planted
+
+
+def test_the_ranker_is_trained_recorded_listed_and_serves(tenant: Tenant, api: APIClient) -> None:
+    planted = _with_fresh_items(tenant)
+    configure(
+        tenant,
+        sources={"als": {"factors": 16, "iterations": 8}},
+        training={"eval_users": 300, "neighbours": 30, "tuning_budget_s": 3, "tuning_trials": 3},
+    )
+    version = train_tenant(tenant=tenant)
+    ranker, tuning = version.metrics["ranker"], version.metrics["tuning"]
+    assert ranker["used"] is True, ranker
+    assert ranker["ranker_ndcg"] > ranker["weighted_ndcg"]
+    assert RankerModel.objects.filter(version=version).exists()
+    # Tuning ran its trials on events before the evaluation cut-off only.
+    assert 1 <= tuning["trials"] <= 6
+    assert len(tuning["history"]) == tuning["trials"]
+    assert dt.datetime.fromisoformat(tuning["validation_cutoff"]) < dt.datetime.fromisoformat(
+        version.metrics["cutoff"]
+    )
+    assert tuning["spent_s"] <= 3 + 5  # one trial may run past the budget
+    assert version.timings["learn_fusion_s"] > 0
+
+    listed = api.get("/api/v1/models").json()["results"][0]
+    assert listed["ranker"]["used"] is True
+    assert listed["ranker"]["reason"] == ranker["reason"]
+    assert listed["tuning"]["trials"] == tuning["trials"]
+    assert "ranker" not in listed["metrics"]
+
+    user = next(iter(planted.user_group))
+    with tenant_scope(tenant):
+        body = recommend_for_user(tenant=tenant, user_id=user, params=[("count", "10")], log=False)
+        serving, user_pk = serving_for_user(tenant, user)
+        loaded = version_ranker(serving)
+        assert loaded is not None
+        history = user_history(user_id=user_pk, serving=serving, exclude_types=None)
+        sources = enabled_sources(serving.config)
+        candidates = user_candidates(
+            serving=serving,
+            user_id=user_pk,
+            history=history,
+            pool=40,
+            item_filter=parse_filter([]),
+            sources=sources,
+        )
+        fused = fuse(candidates.scores, user_weights(serving, sources))
+        expected = [f.item for f in rerank(loaded, candidates, fused, history)][:10]
+    by_pk = {pk: f"i{item}" for item, pk in planted.item_pk.items()}
+    assert [entry["id"] for entry in body["items"]] == [by_pk[pk] for pk in expected]
+    scores = [entry["score"] for entry in body["items"]]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0 < s < 1 for s in scores)
+
+
+def test_a_small_tenant_falls_back_to_weighted_fusion_and_says_so(
+    tenant: Tenant, api: APIClient
+) -> None:
+    planted = load_planted(tenant, n_users=30, n_items=60, n_groups=3, events_per_user=10)
+    configure(tenant, sources={"als": {"factors": 8, "iterations": 4}})
+    version = train_tenant(tenant=tenant)
+    ranker, tuning = version.metrics["ranker"], version.metrics["tuning"]
+    assert ranker["used"] is False
+    assert ranker["reason"].startswith("too few users for a ranker: ")
+    assert ranker["reason"].endswith(" < 50")
+    assert tuning["trials"] == 0
+    assert tuning["skipped"].startswith("too few users for tuning: ")
+    assert not RankerModel.objects.filter(version=version).exists()
+    listed = api.get("/api/v1/models").json()["results"][0]
+    assert listed["ranker"]["reason"] == ranker["reason"]
+    user = next(iter(planted.user_group))
+    response = api.get(f"/api/v1/users/{user}/recommendations?count=5")
+    assert response.status_code == 200, response.content
+    assert len(response.json()["items"]) == 5
