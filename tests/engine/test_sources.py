@@ -41,6 +41,7 @@ NO_VECTOR = np.array([5, 60])
 SMALL_SETTINGS: dict[str, dict[str, Any]] = {
     "als": {"factors": 8, "num_threads": 1},
     "ease": {"top_n": 30},
+    "text_ease": {"top_n": 30},
     "cooccurrence": {"top_n": 30},
 }
 
@@ -78,7 +79,7 @@ def fitted(
 ) -> dict[str, CandidateSource]:
     sources = {}
     for name in SOURCE_SPECS:
-        inputs = {"item_vectors": item_vectors} if name == "content" else {}
+        inputs = {"item_vectors": item_vectors} if name in ("content", "text_ease") else {}
         source = make_source(name, {"weight": 1.0, **SMALL_SETTINGS.get(name, {})}, **inputs)
         source.fit(data, events=planted.events)
         sources[name] = source
@@ -184,6 +185,7 @@ def test_make_source_knows_the_configured_names_and_refuses_unknown_settings() -
         "content",
         "als",
         "ease",
+        "text_ease",
         "cooccurrence",
         "popular",
         "trending",
@@ -211,7 +213,7 @@ def test_top_k_orders_ties_by_column_and_pads() -> None:
 # --- planted structure ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["als", "ease", "cooccurrence", "content"])
+@pytest.mark.parametrize("name", ["als", "ease", "text_ease", "cooccurrence", "content"])
 def test_personalised_sources_recover_the_users_group(
     fitted: dict[str, CandidateSource], planted: PlantedDataset, data: InteractionMatrix, name: str
 ) -> None:
@@ -227,7 +229,7 @@ def test_global_sources_do_not_personalise(
     assert _own_group_share(planted, data, cols) < 0.6
 
 
-@pytest.mark.parametrize("name", ["ease", "cooccurrence"])
+@pytest.mark.parametrize("name", ["ease", "text_ease", "cooccurrence"])
 def test_neighbours_come_from_the_items_group(
     fitted: dict[str, CandidateSource], planted: PlantedDataset, data: InteractionMatrix, name: str
 ) -> None:
@@ -249,7 +251,7 @@ def test_neighbours_come_from_the_items_group(
     assert not (cols == np.arange(data.n_items)[:, None]).any()
 
 
-@pytest.mark.parametrize("name", ["ease", "cooccurrence"])
+@pytest.mark.parametrize("name", ["ease", "text_ease", "cooccurrence"])
 def test_score_uses_exactly_the_exported_neighbours(
     fitted: dict[str, CandidateSource], data: InteractionMatrix, name: str
 ) -> None:

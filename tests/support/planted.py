@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from recommender.engine.data import SECONDS_PER_DAY, Events, ItemTable
+from recommender.engine.splits import temporal_split
 
 # 2026-01-01T00:00:00Z: a fixed reference time, so generated data never depends on the clock.
 DEFAULT_NOW = 1_767_225_600.0
@@ -207,3 +208,38 @@ def planted_item_vectors(
     vectors += noise * rng.standard_normal(vectors.shape) / np.sqrt(dim)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors.astype(np.float32)
+
+
+@dataclass(frozen=True)
+class ColdItemSplit:
+    """A temporal split in which a share of the items lost every training event.
+
+    train: the events before the cut-off, without any event on `cold_items`; warm_test /
+    cold_test: user id → the held-out items that are warm / cold (users with none left out);
+    cold_items: database ids of the items made cold.
+    """
+
+    train: Events
+    warm_test: dict[int, frozenset[int]]
+    cold_test: dict[int, frozenset[int]]
+    cold_items: npt.NDArray[np.int64]
+
+
+def cold_item_split(
+    dataset: PlantedDataset, cold_share: float, *, test_fraction: float = 0.2, seed: int = 0
+) -> ColdItemSplit:
+    """`temporal_split` of the dataset's events, then `cold_share` of the items (drawn at
+    random) have their training events removed, as items added after the model was trained."""
+    holdout = temporal_split(dataset.events, test_fraction=test_fraction)
+    rng = np.random.default_rng(seed)
+    n_cold = round(cold_share * len(dataset.items))
+    cold = np.sort(rng.choice(dataset.items.ids, size=n_cold, replace=False))
+    train = holdout.train.select(~np.isin(holdout.train.item_ids, cold))
+    cold_set = frozenset(cold.tolist())
+    warm_test, cold_test = {}, {}
+    for user, items in holdout.test.items():
+        if items - cold_set:
+            warm_test[user] = items - cold_set
+        if items & cold_set:
+            cold_test[user] = items & cold_set
+    return ColdItemSplit(train=train, warm_test=warm_test, cold_test=cold_test, cold_items=cold)

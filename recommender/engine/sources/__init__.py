@@ -13,7 +13,15 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
-from recommender.engine.sources import als, content, cooccurrence, ease, newest, popularity
+from recommender.engine.sources import (
+    als,
+    content,
+    cooccurrence,
+    ease,
+    newest,
+    popularity,
+    text_ease,
+)
 from recommender.engine.sources.als import ALSSource
 from recommender.engine.sources.base import (
     NO_OPINION,
@@ -43,6 +51,7 @@ from recommender.engine.sources.registry import (
 register(content.SPEC)
 register(als.SPEC)
 register(ease.SPEC)
+register(text_ease.SPEC)
 register(cooccurrence.SPEC)
 register(popularity.POPULAR_SPEC)
 register(popularity.TRENDING_SPEC)
