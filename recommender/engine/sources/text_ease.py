@@ -39,7 +39,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from recommender.engine.data import InteractionMatrix
-from recommender.engine.profiles import Vectors
+from recommender.engine.profiles import Recency, Vectors
 from recommender.engine.sources.base import ItemNeighbourSource, prune_rows
 from recommender.engine.sources.ease import _row_candidates, _spd_inverse_in_place
 from recommender.engine.sources.registry import (
@@ -92,8 +92,9 @@ class TextEASESource(ItemNeighbourSource):
         max_items: int = 20_000,
         rank: int = 256,
         top_n: int = 100,
+        recency: Recency | None = None,
     ) -> None:
-        super().__init__(top_n=top_n)
+        super().__init__(top_n=top_n, recency=recency)
         if l2 <= 0 or text_weight < 0 or text_users <= 0:
             raise ValueError("l2 and text_users must be positive, text_weight not negative")
         if text_neighbours < 1 or rank < 1:
