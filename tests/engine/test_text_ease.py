@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
+from recommender.engine.config_schema import validate_config
 from recommender.engine.data import InteractionMatrix
 from recommender.engine.metrics import Hits
 from recommender.engine.sources import ContentSource, EASESource, TrainingInputs, make_source
@@ -180,7 +181,7 @@ def test_low_rank_regime_agrees_with_the_dense_one(
 
 
 def test_spec_needs_the_content_vectors(vectors: np.ndarray) -> None:
-    config = {"training": {"neighbours": 40}}
+    config = validate_config({"training": {"neighbours": 40}})
     assert SPEC.build({"weight": 0.0}, TrainingInputs(config=config)) is None
     built = SPEC.build({"weight": 1.0, "l2": 10.0}, TrainingInputs(config, vectors))
     assert isinstance(built, TextEASESource)
