@@ -117,7 +117,7 @@ def test_too_few_users_fall_back_to_weighted_fusion_and_say_so() -> None:
     assert learned.weights is None
     assert learned.ranker_report["used"] is False
     assert learned.ranker_report["reason"] == "too few users for a ranker: 12 < 50"
-    assert learned.tuning_report["skipped"] == "too few users for tuning: 12 < 20"
+    assert learned.tuning_report["skipped"] == "too few users for tuning: 12 < 50"
     assert learned.trials == []
 
 
