@@ -46,13 +46,11 @@ from django.core.management import call_command
 from django.utils import timezone
 from retrieval_latency import machine_info
 
-from recommender import vectorstore
 from recommender.engine.data import InteractionMatrix
 from recommender.engine.metrics import ndcg_at_k, recall_at_k
 from recommender.engine.sources import make_source
 from recommender.engine.sources.base import PAD_COL
-from recommender.models import EmbeddingSpace, Interaction, Item
-from recommender.models.vectors import settings_digest
+from recommender.models import Interaction, Item
 from recommender.services.config import config_save
 from recommender.services.encoding.encode import encode_tenant
 from recommender.services.encoding.spaces import active_space
@@ -66,7 +64,8 @@ from recommender.services.training.data import load_content_vectors, load_events
 from recommender.services.training.train import train_tenant
 from tenants.models import Tenant
 from tenants.scoping import tenant_scope
-from tests.support.planted import planted_dataset, planted_item_vectors
+from tests.support.planted import planted_dataset
+from tests.support.planted_space import store_planted_vectors
 
 K = 10
 TEST_SHARE = 0.2
@@ -177,26 +176,6 @@ def ingest(tenant: Tenant, items: list[dict[str, Any]], train: list[Event]) -> N
     ]
     for chunk in _chunks(rows):
         interactions_store_batch(tenant=tenant, payload={"interactions": list(chunk)})
-
-
-def planted_vectors(tenant: Tenant, data: Any) -> None:
-    """The planted items' group-clustered vectors as the tenant's active content space (the
-    generator's texts are word lists: an encoder adds nothing the vectors do not say)."""
-    dim = 32
-    vectors = planted_item_vectors(data, dim=dim)
-    identity = {"model": "planted-vectors", "dimension": dim}
-    space = EmbeddingSpace.objects.for_tenant(tenant).create(
-        tenant=tenant,
-        settings=identity,
-        settings_hash=settings_digest(identity),
-        dimension=dim,
-        status=EmbeddingSpace.Status.ACTIVE,
-        activated_at=timezone.now(),
-    )
-    pk = dict(Item.objects.for_tenant(tenant).values_list("external_id", "pk"))
-    vectorstore.ensure_space_index(space)
-    ids = [pk[f"i{int(i)}"] for i in data.items.ids]
-    vectorstore.upsert_item_vectors(space, ids, ["x"] * len(ids), vectors)
 
 
 # --- rows -------------------------------------------------------------------------------------
@@ -368,7 +347,9 @@ def run_dataset(name: str, configs: dict[str, dict[str, Any]], cold_share: float
     started = time.perf_counter()
     with tenant_scope(tenant):
         if extra is not None:
-            planted_vectors(tenant, extra[0])
+            pk = dict(Item.objects.for_tenant(tenant).values_list("external_id", "pk"))
+            ids = [pk[f"i{int(i)}"] for i in extra[0].items.ids]
+            store_planted_vectors(tenant, extra[0], ids, model="planted-vectors")
         else:
             encode_tenant(tenant=tenant)
     timings["encode_s"] = round(time.perf_counter() - started, 1)

@@ -9,13 +9,12 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
-from recommender import vectorstore
-from recommender.models import EmbeddingSpace, EndUser, Interaction, Item, ModelVersion
-from recommender.models.vectors import settings_digest
+from recommender.models import EndUser, Interaction, Item, ModelVersion
 from recommender.services.config import config_save
 from recommender.services.training.train import train_tenant
 from tenants.models import Tenant
-from tests.support.planted import PlantedDataset, planted_dataset, planted_item_vectors
+from tests.support.planted import PlantedDataset, planted_dataset
+from tests.support.planted_space import store_planted_vectors
 
 VECTOR_DIM = 32
 BRANDS = ("Acme", "Zeta", "Orbit")
@@ -94,19 +93,8 @@ def load_planted(
             )
         ]
     )
-    vectors = planted_item_vectors(dataset, dim=VECTOR_DIM)
-    identity = {"model": "planted-test-vectors", "dimension": VECTOR_DIM}
-    space = EmbeddingSpace.objects.for_tenant(tenant).create(
-        tenant=tenant,
-        settings=identity,
-        settings_hash=settings_digest(identity),
-        dimension=VECTOR_DIM,
-        status=EmbeddingSpace.Status.ACTIVE,
-        activated_at=timezone.now(),
-    )
-    vectorstore.ensure_space_index(space)
-    vectorstore.upsert_item_vectors(
-        space, [item_pk[int(i)] for i in dataset.items.ids], ["x"] * len(items), vectors
+    store_planted_vectors(
+        tenant, dataset, [item_pk[int(i)] for i in dataset.items.ids], dim=VECTOR_DIM
     )
     return Planted(
         tenant=tenant,
