@@ -5,7 +5,8 @@ Protocol (the one issue 11 measured with): per user, the first 80% of their even
 train and the last 20% test; the whole catalogue is ranked; items the user had in training are
 excluded; NDCG@10 and Recall@10 over users with a test item not seen in training; slices: warm
 users (> 2 training events), cold users (≤ 2), cold items (test targets whose item had no
-training event: recall on those targets only, and the share of top-10 slots such items get).
+training event: recall on those targets only, and the share of top-10 slots such items get),
+warm items (NDCG on the targets that had training events: what places for cold items cost).
 
 Datasets:
 - `movielens`: MovieLens-100k from the `recbole` package's bundled example data (research
@@ -211,11 +212,28 @@ def score_lists(
     cold_targets = {u: {i for i in relevant[u] if i not in warm_items} for u in users}
     cold_users = [u for u in users if cold_targets[u]]
     slots = [i for u in users for i in lists.get(u, [])[:K]]
+    # Warm targets only (items with training events): what places kept for cold items cost.
+    warm_targets = {u: relevant[u] - cold_targets[u] for u in users}
+    warm_targets = {u: targets for u, targets in warm_targets.items() if targets}
+    warm_lists = [_numbers(lists.get(u, [])) for u in warm_targets]
     return {
         **rows(users),
         "slices": {
             "warm_users": rows([u for u in users if history[u] > 2]),
             "cold_users": rows([u for u in users if history[u] <= 2]),
+            "warm_items": {
+                "users": len(warm_targets),
+                "ndcg": round(
+                    float(
+                        ndcg_at_k(
+                            warm_lists, [set(_numbers(t)) for t in warm_targets.values()], K
+                        ).mean()
+                    ),
+                    4,
+                )
+                if warm_targets
+                else None,
+            },
             "cold_items": {
                 "users": len(cold_users),
                 "recall": round(
@@ -374,6 +392,8 @@ def run_dataset(name: str, configs: dict[str, dict[str, Any]], cold_share: float
             "train_s": round(train_s, 1),
             "training_timings": version.timings,
             "serve_ms_per_user": round(1000 * serve_s / max(len(users), 1), 2),
+            # The places kept for items without events, as tuning chose them on validation.
+            "fresh": version.metrics.get("tuning", {}).get("fresh"),
         }
         _log(f"{name} product:{label}: {rows[f'product:{label}']['ndcg']} NDCG@{K}")
     for label, lists in baseline_lists(tenant, users).items():
@@ -390,13 +410,14 @@ def run_dataset(name: str, configs: dict[str, dict[str, Any]], cold_share: float
 
 def _print(name: str, result: dict[str, Any]) -> None:
     print(f"\n{name}: NDCG@{K} / Recall@{K}; slices: warm users, cold users, cold items")
-    header = ("row", "ndcg", "recall", "warm", "cold u", "cold it", "share")
+    header = ("row", "ndcg", "recall", "warm u", "cold u", "warm it", "cold it", "share")
     print(f"{header[0]:28} " + " ".join(f"{name:>7}" for name in header[1:]))
     for label, row in result["rows"].items():
         s = row["slices"]
         print(
             f"{label:28} {row.get('ndcg', '-')!s:>7} {row.get('recall', '-')!s:>7} "
             f"{s['warm_users'].get('ndcg', '-')!s:>7} {s['cold_users'].get('ndcg', '-')!s:>7} "
+            f"{s['warm_items'].get('ndcg', '-')!s:>7} "
             f"{s['cold_items']['recall']!s:>8} {s['cold_items']['slot_share']!s:>6}"
         )
 

@@ -10,6 +10,7 @@ import so both compile it the same way.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -271,14 +272,23 @@ def servable_items(
     item_ids: Iterable[int],
     exclude_item_ids: Sequence[int] = (),
     item_filter: ItemFilter | None = None,
+    no_events_before: datetime | None = None,
 ) -> dict[int, ServableItem]:
     """Of the candidate ids, those the tenant may serve now (available, not excluded, passing
-    the filter), with their names, categories and attributes."""
+    the filter), with their names, categories and attributes; with `no_events_before`, only
+    those that had no event before that time (fresh to a model trained then)."""
     ids = sorted(set(item_ids))
     if not ids:
         return {}
     conditions, params = _candidate_conditions(exclude_item_ids, item_filter)
     params.update(tenant=tenant_id, ids=ids)
+    if no_events_before is not None:
+        # One probe of interaction_item_recent per candidate.
+        conditions += (
+            " AND NOT EXISTS (SELECT 1 FROM recommender_interaction e"
+            " WHERE e.item_id = i.id AND e.timestamp < %(no_events_before)s)"
+        )
+        params["no_events_before"] = no_events_before
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT i.id, i.external_id, i.title, i.categories, i.attributes"  # noqa: S608

@@ -250,6 +250,17 @@ class ModelVersionAdmin(TenantOwnedAdmin):
             rows.append(("best weights", json.dumps(weights["best"]), used))
         if (tuning.get("ranker") or {}).get("best"):
             rows.append(("best ranker settings", json.dumps(tuning["ranker"]["best"]), ""))
+        fresh = tuning.get("fresh") or {}
+        if fresh:
+            rows.append(
+                (
+                    "places for fresh items",
+                    f"{fresh.get('chosen', 0):.0%} of each list (at most "
+                    f"{fresh.get('configured', 0):.0%}); warm NDCG by share "
+                    f"{json.dumps(fresh.get('warm_ndcg', {}))}",
+                    fresh.get("reason", ""),
+                )
+            )
         return format_html(
             "<table>{}</table>",
             format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", rows),

@@ -414,6 +414,11 @@ class TuningOut(serializers.Serializer):
         required=False, help_text="best, best_ndcg, used; serving: the weights lists use"
     )
     ranker = serializers.DictField(required=False, help_text="best settings, best_ndcg")
+    fresh = serializers.DictField(
+        required=False,
+        help_text="The share of each list kept for items without events: configured (the most),"
+        " chosen (serving), max_loss, warm_ndcg per share tried on validation, reason",
+    )
     history = serializers.ListField(
         child=serializers.DictField(), required=False, help_text="stage, value, params per trial"
     )

@@ -58,7 +58,19 @@ _DEFAULT_SECTIONS: dict[str, Any] = {
     # "sources" comes from the source registry (recommender.engine.sources): see default_config.
     # ranker "auto": training fits a second-stage ranker over the fused candidates and serves it
     # when it beats this fusion on a validation split; "off": this fusion always serves.
-    "fusion": {"method": "weighted", "rrf_k": 60, "ranker": "auto"},
+    # fresh_share: at most this share of each list (rounded) is kept for the best candidates
+    # that had no event when the serving model was trained (0 = off; engine.exploration).
+    # fresh_max_loss: tuning serves the largest share, one place of training.k at a time, whose
+    # NDCG@k loss on warm validation targets is at most this (relative); where tuning did not
+    # run, no places are kept. 1 = no bound: the configured share serves unmeasured. The
+    # validation loss on warm targets bounds the served loss: found fresh items add back.
+    "fusion": {
+        "method": "weighted",
+        "rrf_k": 60,
+        "ranker": "auto",
+        "fresh_share": 0.2,
+        "fresh_max_loss": 0.03,
+    },
     "rules": {
         # Interaction types whose items are never recommended back to the user: "all" or a list
         # such as ["purchase"] (then viewed items may come back).
@@ -323,7 +335,15 @@ def _fusion_errors(fusion: Any) -> list[dict[str, str]]:
     )
     _check(errors, fusion.get("ranker") in ("auto", "off"), "fusion.ranker", "must be auto or off")
     rest = {key: value for key, value in fusion.items() if key not in ("method", "ranker")}
-    return errors + _number_errors(rest, {"rrf_k": (int, 1, 10_000)}, "fusion")
+    return errors + _number_errors(
+        rest,
+        {
+            "rrf_k": (int, 1, 10_000),
+            "fresh_share": (float, 0.0, 0.5),
+            "fresh_max_loss": (float, 0.0, 1.0),
+        },
+        "fusion",
+    )
 
 
 def _rules_errors(rules: Any, types: Any) -> list[dict[str, str]]:

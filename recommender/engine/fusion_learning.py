@@ -23,6 +23,7 @@ import numpy as np
 import optuna
 
 from recommender.engine.data import Events, InteractionMatrix
+from recommender.engine.exploration import fresh_slots, reserve_fresh
 from recommender.engine.fusion import FusionMethod, fuse
 from recommender.engine.metrics import Hits
 from recommender.engine.ranker import (
@@ -130,6 +131,8 @@ class LearnedFusion:
     ranker_report: dict[str, Any]
     tuning_report: dict[str, Any]
     trials: list[dict[str, Any]] = field(default_factory=list)
+    # The share of each list kept for fresh items (None: not measured; the configured serves).
+    fresh_share: float | None = None
 
 
 def _ndcg(orders: Sequence[Sequence[int]], cases: Sequence[UserCase], k: int) -> float:
@@ -175,6 +178,64 @@ class _Fusion:
         return _ndcg([ranker.order(g)[: self.k] for g in groups], self.cases, self.k)
 
 
+def choose_fresh_share(
+    orders: Sequence[Sequence[int]],
+    cases: Sequence[UserCase],
+    warm_items: frozenset[int],
+    *,
+    most: float,
+    max_loss: float,
+    k: int,
+) -> tuple[float, dict[str, Any]]:
+    """The largest share, up to `most`, whose places for fresh items cost warm NDCG@k at most
+    `max_loss` (relative) on the validation cases; and the measurements.
+
+    `orders` are the cases' serving orders (whole pools). Fresh: candidates with no event in the
+    validation split's past. Warm NDCG scores only targets that had events (a fresh item can be
+    relevant, but the validation past cannot say which fresh items will be found: the cost of
+    the places is what it measures, and the operator's bound decides the trade).
+    """
+    scored = [
+        (order, c.relevant & warm_items)
+        for order, c in zip(orders, cases, strict=True)
+        if c.relevant & warm_items
+    ]
+
+    def warm_ndcg(share: float) -> float:
+        slots = fresh_slots(share, k)
+        lists = []
+        for order, _ in scored:
+            fresh_pool = [item for item in order if item not in warm_items]
+            lists.append(reserve_fresh(order[:k], fresh_pool, set(fresh_pool), slots, k))
+        if not lists:
+            return 0.0
+        return float(np.mean(Hits.build(lists, [r for _, r in scored], k).ndcg()))
+
+    # One place of k at a time, from the most the configuration allows.
+    shares = [n / k for n in range(fresh_slots(most, k), 0, -1)]
+    base = warm_ndcg(0.0)
+    measured = {"0": round(base, 4)}
+    chosen = 0.0
+    for share in shares:
+        value = warm_ndcg(share)
+        measured[f"{share:.4g}"] = round(value, 4)
+        if base <= 0 or (base - value) / base <= max_loss:
+            chosen = share
+            break
+    report = {
+        "configured": most,
+        "max_loss": max_loss,
+        "chosen": chosen,
+        "warm_ndcg": measured,
+        "reason": (
+            f"the largest share whose warm NDCG@{k} loss on validation is at most {max_loss:.0%}"
+            if chosen > 0
+            else f"every share cost warm NDCG@{k} more than {max_loss:.0%} on validation"
+        ),
+    }
+    return chosen, report
+
+
 def _study(seed: int) -> optuna.Study:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     return optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
@@ -198,6 +259,8 @@ def learn_fusion(
     ranker_mode: str,
     budget_s: float,
     max_trials: int,
+    fresh_share: float = 0.0,
+    fresh_max_loss: float = 0.0,
     seed: int = 0,
 ) -> LearnedFusion:
     """Tune the weights (with a budget), then train and validate the ranker (when "auto").
@@ -340,6 +403,25 @@ def learn_fusion(
                     f"ranker NDCG@{k} {value:.4f} does not beat weighted {weighted:.4f}: "
                     "weighted fusion serves"
                 )
+    chosen_share: float | None = None
+    if not tune:
+        pass
+    elif fresh_share <= 0:
+        tuning["fresh"] = {"configured": fresh_share, "chosen": 0.0, "reason": "off"}
+        chosen_share = 0.0
+    else:
+        if ranker is not None:
+            orders = [ranker.order(g) for g in on_val.groups(chosen)]
+        else:
+            orders = [
+                [f.item for f in fuse(c.candidates, chosen, method, rrf_k)] for c in validation
+            ]
+        warm = frozenset(int(i) for i in stats.ids[stats.events > 0])
+        chosen_share, tuning["fresh"] = choose_fresh_share(
+            orders, validation, warm, most=fresh_share, max_loss=fresh_max_loss, k=k
+        )
     tuning["trials"] = len(trials)
     tuning["spent_s"] = round(time.perf_counter() - started, 3)
-    return LearnedFusion(tuned_weights, ranker, report, tuning, trials[:STORED_TRIALS])
+    return LearnedFusion(
+        tuned_weights, ranker, report, tuning, trials[:STORED_TRIALS], fresh_share=chosen_share
+    )

@@ -14,6 +14,7 @@ import numpy as np
 
 from recommender import candidate_store, vectorstore
 from recommender.engine.diversity import cap_per_category, mmr
+from recommender.engine.exploration import fresh_slots, reserve_fresh
 from recommender.engine.fusion import Fused, fuse
 from recommender.engine.sources import enabled_sources
 from recommender.engine.sources.registry import similar_item_sources
@@ -27,7 +28,13 @@ from recommender.services.serving.candidates import (
 )
 from recommender.services.serving.history import History, user_history
 from recommender.services.serving.params import parse_count, parse_flag
-from recommender.services.serving.ranking import LoadedRanker, rerank, user_weights, version_ranker
+from recommender.services.serving.ranking import (
+    LoadedRanker,
+    fresh_share,
+    rerank,
+    user_weights,
+    version_ranker,
+)
 from recommender.services.serving.rules import Rules, parse_rules
 from recommender.services.serving.side_by_side import run_after
 from recommender.services.serving.source_reads import ranking_candidates
@@ -139,6 +146,7 @@ def _finish(
     count: int,
     exclude: Sequence[int],
     fill: bool = True,
+    explore: bool = True,
     ranker: tuple[LoadedRanker, History] | None = None,
 ) -> tuple[list[Ranked], dict[int, Any]]:
     fused = fuse(
@@ -152,6 +160,8 @@ def _finish(
         fused = rerank(ranker[0], candidates, fused, ranker[1])
     items = _servable(serving, fused, rules, count, exclude)
     ranked = _diversify(serving, _boosted(fused, rules, items), rules, items, count)
+    if explore:
+        ranked = _with_fresh(serving, fused, ranked, items, rules, count, exclude)
     if fill and len(ranked) < count:
         # Sources ran dry under the filters: newest items that pass them fill the list, so a
         # request gets `count` items whenever that many match the filters and the cap.
@@ -181,6 +191,44 @@ def _finish(
             )
             ranked = [r for r in ranked if r.item in kept]
     return ranked[:count], items
+
+
+def _with_fresh(
+    serving: Serving,
+    fused: list[Fused],
+    ranked: list[Ranked],
+    items: dict[int, Any],
+    rules: Rules,
+    count: int,
+    exclude: Sequence[int],
+) -> list[Ranked]:
+    """The list with `fusion.fresh_share` of its places kept for candidates that had no event
+    before the serving version was trained (see engine.exploration)."""
+    slots = fresh_slots(fresh_share(serving), count)
+    if slots == 0 or serving.version is None or not fused:
+        return ranked
+    fresh = candidate_store.servable_items(
+        tenant_id=serving.tenant.pk,
+        item_ids=[f.item for f in fused],
+        exclude_item_ids=exclude,
+        item_filter=rules.item_filter,
+        no_events_before=serving.version.created_at,
+    )
+    if not fresh:
+        return ranked
+    order = reserve_fresh(
+        [r.item for r in ranked], [f.item for f in fused if f.item in fresh], fresh, slots, count
+    )
+    items.update(fresh)
+    if rules.max_per_category > 0:
+        categories = {item_id: items[item_id].categories for item_id in order}
+        order = cap_per_category(order, categories, rules.max_per_category, count)
+    by_id = {r.item: r for r in ranked}
+    fused_by_id = {f.item: f for f in fused}
+    return [
+        by_id.get(item_id) or Ranked(item_id, fused_by_id[item_id].score, fused_by_id[item_id])
+        for item_id in order
+    ]
 
 
 def _log_served(
@@ -406,8 +454,10 @@ def ranked_list(
         rules=rules,
         count=count,
         exclude=[],
-        # A popular or trending list is only what is popular or trending: no padding.
+        # A popular or trending list is only what is popular or trending: no padding and no
+        # fresh items.
         fill=False,
+        explore=False,
     )
     texts = None
     if explain:

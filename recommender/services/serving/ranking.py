@@ -69,6 +69,22 @@ def user_weights(serving: Serving, sources: Sequence[str]) -> dict[str, float]:
     return weights
 
 
+def fresh_share(serving: Serving) -> float:
+    """The share of a list kept for fresh items. Under a cost bound (fusion.fresh_max_loss
+    below 1), the share the version's tuning chose within it, while the configuration it was
+    tuned under serves; none when it was not measured. Without a bound, the configured share."""
+    fusion = serving.config["fusion"]
+    configured = float(fusion.get("fresh_share", 0.0))
+    if configured <= 0 or float(fusion.get("fresh_max_loss", 1.0)) >= 1.0:
+        return configured
+    version = serving.version
+    tuning = version.metrics.get("tuning", {}) if version is not None else {}
+    tuned = tuning.get("fresh", {}).get("chosen")
+    if tuned is not None and tuning.get("config_version") == serving.config_version:
+        return min(float(tuned), configured)
+    return 0.0
+
+
 def rerank(
     loaded: LoadedRanker, candidates: Candidates, fused: list[Fused], history: History
 ) -> list[Fused]:

@@ -169,7 +169,8 @@ def store_learned_fusion(
             item_category=stats.category.tolist(),
         )
     tuning = {**learned.tuning_report, "history": learned.trials}
+    # What was tuned serves while the configuration it was tuned under does.
+    tuning["config_version"] = version.config.version if version.config else None
     if learned.weights is not None:
         tuning["weights"] = {**tuning.get("weights", {}), "serving": learned.weights}
-        tuning["config_version"] = version.config.version if version.config else None
     return {"ranker": learned.ranker_report, "tuning": tuning}

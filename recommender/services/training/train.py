@@ -236,6 +236,8 @@ def learn_tenant_fusion(
         ranker_mode=config["fusion"]["ranker"],
         budget_s=float(training["tuning_budget_s"]),
         max_trials=int(training["tuning_trials"]),
+        fresh_share=float(config["fusion"]["fresh_share"]),
+        fresh_max_loss=float(config["fusion"]["fresh_max_loss"]),
     )
     learned.tuning_report["validation_cutoff"] = datetime.fromtimestamp(
         split.cutoff, tz=UTC
