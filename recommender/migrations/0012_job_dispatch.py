@@ -16,6 +16,14 @@ def forward(apps, schema_editor):
     apps.get_model("recommender", "Job")._base_manager.filter(status="queued").update(
         dispatch_due_at=F("created_at")
     )
+    # Versions that killed trainings left in "training" (their job has been re-queued, taken over
+    # or has finished since): failed, as the train kind's abandon hook now does at once. A version
+    # without a job (trained in process by a command) may be training right now and is left.
+    apps.get_model("recommender", "ModelVersion")._base_manager.filter(
+        status="training", job__isnull=False
+    ).exclude(job__status="running").update(
+        status="failed", error="Training stopped: its worker stopped."
+    )
     interval_model = apps.get_model("django_celery_beat", "IntervalSchedule")
     task_model = apps.get_model("django_celery_beat", "PeriodicTask")
     every, _ = interval_model.objects.get_or_create(every=EVERY_SECONDS, period="seconds")
