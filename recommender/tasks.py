@@ -5,6 +5,7 @@ from celery import shared_task
 from recommender.services.encoding.queue import encoding_sweep
 from recommender.services.jobs.kinds import DEFAULT_QUEUE
 from recommender.services.jobs.lifecycle import RUN_JOB_TASK, job_run
+from recommender.services.jobs.recovery import jobs_sweep
 from recommender.services.training.queue import training_sweep
 
 
@@ -13,6 +14,21 @@ def run_job(tenant_id: int, job_id: str) -> None:
     """Run one Job (its kind's service comes from `recommender.services.jobs.kinds`). A
     re-delivered task finds the job finished and does nothing."""
     job_run(tenant_id=tenant_id, job_id=job_id)
+
+
+SWEEP_JOBS_TASK = "recommender.tasks.sweep_jobs"
+
+
+@shared_task(name=SWEEP_JOBS_TASK, queue=DEFAULT_QUEUE, acks_late=True)
+def sweep_jobs() -> dict[str, list[str]]:
+    """Periodic (django-celery-beat, every 30 s): send job messages the broker never got, and
+    re-queue jobs whose worker died."""
+    swept = jobs_sweep()
+    return {
+        "requeued": [str(pk) for pk in swept.requeued],
+        "failed": [str(pk) for pk in swept.failed],
+        "dispatched": [str(pk) for pk in swept.dispatched],
+    }
 
 
 SWEEP_ENCODING_TASK = "recommender.tasks.sweep_encoding"

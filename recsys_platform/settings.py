@@ -134,6 +134,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A job's message that cannot reach the broker stays owed in the job's row and the job sweep
+# sends it later, so a request only retries briefly before it answers (services.jobs.dispatch).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TIMEZONE = "UTC"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -164,10 +172,14 @@ RECSYS_MAX_BATCH_ROWS = env_int("RECSYS_MAX_BATCH_ROWS", 5000)
 RECSYS_ENCODE_DEBOUNCE_S = env_int("RECSYS_ENCODE_DEBOUNCE_S", 5)
 # Items per committed encoding chunk: what a killed worker can lose and must redo.
 RECSYS_ENCODE_CHUNK = env_int("RECSYS_ENCODE_CHUNK", 256)
-# Seconds without a heartbeat after which a running job's worker counts as dead: the periodic
-# sweep re-queues the job. Running jobs beat every few seconds, so this only needs to exceed the
-# longest pause of a live worker.
-RECSYS_JOB_STALE_S = env_int("RECSYS_JOB_STALE_S", 120)
+# Seconds without a heartbeat after which a running job's worker counts as dead: the job sweep
+# (every 30 s) re-queues the job, and a re-delivered message takes it over. Running jobs beat
+# every 5 s (a quarter of this where it is shorter), so this only needs to exceed the longest
+# pause of a live worker.
+RECSYS_JOB_STALE_S = env_int("RECSYS_JOB_STALE_S", 60)
+# Seconds a job's message may stay owed before the job sweep sends it: a send in flight right
+# after its commit finishes first (a message sent twice is harmless, just wasted).
+RECSYS_JOB_DISPATCH_GRACE_S = env_int("RECSYS_JOB_DISPATCH_GRACE_S", 10)
 # Torch threads per process for encoding; 0 = one per usable core. Web processes encode one
 # short query at a time next to each other: one thread each avoids stalls when a thread is
 # descheduled (benchmarks/retrieval_latency.py: search p99 59 → 40 ms); up.sh sets 1 for web.

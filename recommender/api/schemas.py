@@ -279,6 +279,13 @@ class JobOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
+    # One component for both answers: a second serializer repeating `kind` and `status` would
+    # give drf-spectacular two enums of one name.
+    existing = serializers.BooleanField(
+        required=False,
+        help_text="Only when starting a job: true, the tenant's job of this kind already queued "
+        "or running (200); false, a new job (202).",
+    )
 
 
 class ResultItemOut(serializers.Serializer):

@@ -198,14 +198,19 @@ class JobListView(_ListView):
 
     @operation(
         summary="Start a job",
-        description="Queues an encode or train job and answers at once; follow it with "
-        "GET /api/v1/jobs/{id}.",
+        description="Queues an encode or train job and answers 202 at once; follow it with "
+        "GET /api/v1/jobs/{id}. When the tenant has a job of that kind queued or running "
+        'already, answers 200 with that job and `"existing": true` instead of starting a '
+        "second one.",
         request=schemas.JobIn,
-        responses={202: schemas.JobOut},
+        responses={202: schemas.JobOut, 200: schemas.JobOut},
     )
     def post(self, request: Request) -> Response:
-        job = job_start_from_api(tenant=self.tenant, payload=request.data)
-        return Response(job_to_wire(job), status=status.HTTP_202_ACCEPTED)
+        start = job_start_from_api(tenant=self.tenant, payload=request.data)
+        return Response(
+            {**job_to_wire(start.job), "existing": start.existing},
+            status=status.HTTP_200_OK if start.existing else status.HTTP_202_ACCEPTED,
+        )
 
 
 class JobDetailView(TenantAPIView):

@@ -41,6 +41,14 @@ class Job(TenantOwnedModel):
     # Written when the job starts and with its progress while it runs: a RUNNING job whose
     # heartbeat has gone stale lost its worker, and the periodic sweep re-queues it.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The outbox: set, in the transaction that queues the job, to when its message is owed to the
+    # broker; cleared once the broker took it. A message lost with the broker (or with the process
+    # between commit and send) is re-sent by the periodic job sweep.
+    dispatch_due_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    # The process running the current attempt (`services.jobs.owner`): a re-delivered message
+    # on the same machine takes the job over at once when that process is gone.
+    owner = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering: ClassVar = ["-created_at"]
@@ -51,6 +59,12 @@ class Job(TenantOwnedModel):
                 fields=["heartbeat_at"],
                 name="job_running_heartbeat",
                 condition=models.Q(status="running"),
+            ),
+            # The dispatch sweep's query, over every tenant: only jobs whose message is owed.
+            models.Index(
+                fields=["dispatch_due_at"],
+                name="job_dispatch_owed",
+                condition=models.Q(dispatch_due_at__isnull=False),
             ),
         ]
 

@@ -467,7 +467,13 @@ CASES: dict[Op, dict[int, Req]] = {
     TRENDING: {200: Req(query=(("explain", "true"),)), 400: Req(query=(("count", "101"),))},
     MODELS: {200: Req()},
     JOBS: {200: Req(query=(("limit", "5"),)), 400: Req(query=(("limit", "0"),))},
-    JOB_START: {202: Req(body={"kind": "encode"}), 400: Req(body={"kind": "import_items"})},
+    # The catalog's ingestion queued an encode job, which is answered (200); no train job is
+    # under way yet, so one starts (202).
+    JOB_START: {
+        200: Req(body={"kind": "encode"}),
+        202: Req(body={"kind": "train"}),
+        400: Req(body={"kind": "import_items"}),
+    },
     JOB: {200: Req()},
 }
 

@@ -389,8 +389,15 @@ def _job_start_case() -> Case:
         assert set(Job.objects.for_tenant(world.b).values_list("pk", flat=True)) == b_jobs
 
     def other(world: World) -> None:
+        # An encode job under way in B is B's: A asking for one gets its own, never B's. (B's job
+        # is removed again, as the matrix holds B's rows unchanged.)
+        b_job = Job.objects.for_tenant(world.b).create(tenant=world.b, kind=Job.Kind.ENCODE)
+        b_job_id = str(b_job.pk)
         response = call(world.api_a, "post", reverse("jobs-list"), {"kind": "encode"})
+        b_job.delete()
         assert response.status_code == 202, response.content
+        assert response.json()["existing"] is False
+        assert response.json()["id"] != b_job_id
         seen_by_b = world.api_b.get(reverse("jobs-list"), {"limit": 1000}).json()["results"]
         assert response.json()["id"] not in {row["id"] for row in seen_by_b}
 

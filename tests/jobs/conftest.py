@@ -10,6 +10,7 @@ import pytest
 from recommender.services.ingest.batches import items_upsert_batch
 from recsys_platform.celery import app as celery_app
 from tenants.models import Tenant
+from tests.jobs.processes import start_celery as start_celery  # a fixture of the fault tests
 
 
 @pytest.fixture(autouse=True)

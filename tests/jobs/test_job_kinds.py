@@ -93,7 +93,7 @@ def test_a_registered_toy_kind_is_enqueued_run_and_started_over_the_api(
 
     assert TOY in api_job_kinds()
     from_api = job_start_from_api(tenant=tenant, payload={"kind": TOY})
-    assert from_api.kind == TOY
+    assert (from_api.job.kind, from_api.existing) == (TOY, False)
 
 
 @pytest.mark.django_db

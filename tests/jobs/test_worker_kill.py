@@ -9,14 +9,10 @@ re-queues it; the second worker then finishes the job with the items the first d
 import os
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import Callable
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from recommender.models import Item, Job
@@ -26,6 +22,7 @@ from recommender.tasks import SWEEP_ENCODING_TASK
 from recsys_platform.celery import app as celery_app
 from tenants.models import Tenant
 from tests.conftest import TINY_WORDS
+from tests.jobs.processes import StartCelery
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -36,75 +33,17 @@ STALE_S = 2
 TIMEOUT_S = 60
 
 
-def _worker_env() -> dict[str, str]:
-    """The environment of a worker that talks to this test's database and broker."""
-    env = dict(os.environ)
-    test_db = connection.settings_dict["NAME"]
-    if env.get("DATABASE_URL"):
-        parts = urlsplit(env["DATABASE_URL"])
-        env["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{test_db}"))
-    else:
-        # The embedded server of RECSYS_DATA_DIR (inherited), under the test database's name.
-        env["RECSYS_EMBEDDED_DB_NAME"] = test_db
-    env.update(
-        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
-        RECSYS_ENCODE_CHUNK=str(CHUNK),
-        RECSYS_JOB_STALE_S=str(STALE_S),
-        HF_HUB_OFFLINE="1",
-        # Two cores on the test machine: the worker and this test's polling share them.
-        OMP_NUM_THREADS="1",
-        TOKENIZERS_PARALLELISM="false",
-    )
-    return env
-
-
-@pytest.fixture
-def start_worker(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
-    """Start `celery worker` processes (each in its own process group); all killed at the end."""
-    started: list[subprocess.Popen[bytes]] = []
-
+def worker_starter(
+    start_celery: StartCelery, stale_s: int
+) -> Callable[[str], subprocess.Popen[bytes]]:
     def start(name: str) -> subprocess.Popen[bytes]:
-        log = (tmp_path / f"{name}.log").open("wb")
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "recsys_platform",
-                "worker",
-                "-Q",
-                "default,gpu",
-                "--pool=solo",
-                "--concurrency=1",
-                "-n",
-                f"{name}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=INFO",
-            ],
-            cwd=settings.BASE_DIR,
-            env=_worker_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        return start_celery(
+            name,
+            ["worker", "-Q", "default,gpu", "--pool=solo", "--concurrency=1"],
+            {"RECSYS_ENCODE_CHUNK": str(CHUNK), "RECSYS_JOB_STALE_S": str(stale_s)},
         )
-        log.close()
-        started.append(process)
-        return process
 
-    celery_app.control.purge()
-    try:
-        yield start
-    finally:
-        for process in started:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-        for log in sorted(tmp_path.glob("*.log")):
-            # Shown by pytest only when the test fails: what the workers said.
-            print(f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}")
+    return start
 
 
 def _vectors_per_item(tenant: Tenant) -> dict[int, int]:
@@ -148,8 +87,9 @@ def _store_items(tenant: Tenant) -> None:
 def test_a_worker_killed_mid_encoding_loses_nothing_and_encodes_each_item_once(
     tenant: Tenant,
     use_tiny_encoder: Callable[[Tenant], None],
-    start_worker: Callable[[str], subprocess.Popen[bytes]],
+    start_celery: StartCelery,
 ) -> None:
+    start_worker = worker_starter(start_celery, STALE_S)
     use_tiny_encoder(tenant)
     _store_items(tenant)
     job = job_create(tenant=tenant, kind=Job.Kind.ENCODE)

@@ -1,35 +1,29 @@
 """Queueing encoding: debounced after ingestion, and swept periodically for completeness."""
 
 from django.conf import settings
-from django.db import transaction
 
 from recommender import vectorstore
 from recommender.models import Item, Job
 from recommender.services.encoding.spaces import active_space
-from recommender.services.jobs.lifecycle import job_create
+from recommender.services.jobs.lifecycle import job_start_once
 from recommender.services.jobs.recovery import jobs_recover_stale
 from tenants.models import Tenant
 
 
-@transaction.atomic
 def encoding_request(*, tenant: Tenant) -> Job | None:
     """Queue an encode job unless one is already waiting: a burst of batches makes one job.
 
     The job waits RECSYS_ENCODE_DEBOUNCE_S before it starts, so the batches that follow within
-    that time are encoded by it too.
+    that time are encoded by it too. A running job does not count: it walks items in id order
+    and would miss a changed item behind it, so the batch gets a follow-up job.
     """
-    # Serialises concurrent requests of one tenant, so two batches cannot both queue a job.
-    Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
-    waiting = (
-        Job.objects.for_tenant(tenant)
-        .filter(kind=Job.Kind.ENCODE, status=Job.Status.QUEUED)
-        .exists()
+    start = job_start_once(
+        tenant=tenant,
+        kind=Job.Kind.ENCODE,
+        countdown=settings.RECSYS_ENCODE_DEBOUNCE_S,
+        busy=(Job.Status.QUEUED,),
     )
-    if waiting:
-        return None
-    return job_create(
-        tenant=tenant, kind=Job.Kind.ENCODE, countdown=settings.RECSYS_ENCODE_DEBOUNCE_S
-    )
+    return None if start.existing else start.job
 
 
 def encoding_sweep() -> list[int]:

@@ -2,14 +2,15 @@
 
 from typing import Any
 
-from recommender.models import Job
 from recommender.services.jobs.kinds import api_job_kinds
-from recommender.services.jobs.lifecycle import job_create
+from recommender.services.jobs.lifecycle import JobStart, job_start_once
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
 
 
-def job_start_from_api(*, tenant: Tenant, payload: Any) -> Job:
+def job_start_from_api(*, tenant: Tenant, payload: Any) -> JobStart:
+    """Start a job of the kind asked for, or return the tenant's job of that kind already queued
+    or running (`existing`): a second one would only redo its work beside it."""
     if not isinstance(payload, dict) or set(payload) - {"kind"}:
         raise ApplicationError(
             "validation_error",
@@ -24,4 +25,4 @@ def job_start_from_api(*, tenant: Tenant, payload: Any) -> Job:
             f"Unknown job kind {kind!r}; the API starts: {', '.join(startable)}.",
             details=[{"field": "kind", "message": "unknown kind"}],
         )
-    return job_create(tenant=tenant, kind=kind)
+    return job_start_once(tenant=tenant, kind=kind)

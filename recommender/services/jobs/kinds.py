@@ -34,17 +34,29 @@ class JobService(Protocol):
     def __call__(self, *, job: Job, report: ProgressReport) -> Mapping[str, Any]: ...
 
 
+class AbandonHook(Protocol):
+    """Cleans up after an attempt that will not finish: its worker died (the job is re-queued or
+    taken over) or the job failed. Runs in the caller's transaction; must be idempotent."""
+
+    def __call__(self, *, job: Job, reason: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class JobKind:
-    """One kind of job. `service` is the dotted path of its JobService."""
+    """One kind of job. `service` is the dotted path of its JobService; `abandon`, of its
+    AbandonHook where a lost attempt leaves state behind that the kind must fix."""
 
     name: str
     service: str
     queue: str = DEFAULT_QUEUE
     api_startable: bool = False
+    abandon: str | None = None
 
     def resolve_service(self) -> JobService:
         return cast(JobService, import_string(self.service))
+
+    def resolve_abandon(self) -> AbandonHook | None:
+        return None if self.abandon is None else cast(AbandonHook, import_string(self.abandon))
 
 
 JOB_KINDS: dict[str, JobKind] = {}
@@ -87,5 +99,6 @@ job_kind_register(
         "recommender.services.training.train.train_job_run",
         queue=GPU_QUEUE,
         api_startable=True,
+        abandon="recommender.services.training.train.train_attempt_abandoned",
     )
 )

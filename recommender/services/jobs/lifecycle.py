@@ -3,8 +3,9 @@
 `job_run` is the one wrapper every job kind runs in: it marks the job running, hands the kind's
 service a `report(progress, counts)` callback, beats the job's heartbeat while it runs, and
 records success or failure with the error. Each kind's service and queue come from the registry
-in `recommender.services.jobs.kinds`. A RUNNING job whose heartbeat stops is re-queued by
-`services.jobs.recovery`.
+in `recommender.services.jobs.kinds`; messages go out through the outbox of
+`services.jobs.dispatch`. A RUNNING job whose heartbeat stops is re-queued by
+`services.jobs.recovery`, and a re-delivered message takes over a job whose runner is gone.
 """
 
 import logging
@@ -12,7 +13,8 @@ import math
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import PurePath
 from typing import Any
@@ -26,16 +28,17 @@ from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
 from recommender.models import Job
-from recommender.services.jobs.kinds import DEFAULT_QUEUE, JOB_KINDS, JobService, job_kind
+from recommender.services.jobs.dispatch import RUN_JOB_TASK as RUN_JOB_TASK  # for tasks
+from recommender.services.jobs.dispatch import job_dispatch_on_commit
+from recommender.services.jobs.kinds import JOB_KINDS, JobService, job_kind
 from recommender.services.jobs.kinds import ProgressReport as ProgressReport  # for job services
-from recsys_platform.celery import app as celery_app
+from recommender.services.jobs.owner import current_owner, owner_is_gone
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
 from tenants.scoping import tenant_scope
 
 logger = logging.getLogger(__name__)
 
-RUN_JOB_TASK = "recommender.tasks.run_job"
 # A job whose worker died this many times is failed rather than re-run forever (a poison job).
 MAX_ATTEMPTS = 3
 # Progress writes are throttled: an import reports per chunk, and a row update per chunk would
@@ -49,11 +52,6 @@ ACTIVE_STATUSES = frozenset({Job.Status.QUEUED, Job.Status.RUNNING})
 FINISHED_STATUSES = frozenset({Job.Status.SUCCEEDED, Job.Status.FAILED})
 
 
-def job_queue(kind: str) -> str:
-    registered = job_kind(kind)
-    return DEFAULT_QUEUE if registered is None else registered.queue
-
-
 def job_create(
     *,
     tenant: Tenant,
@@ -62,7 +60,9 @@ def job_create(
     input_file: File | None = None,
     countdown: float = 0,
 ) -> Job:
-    """Create a queued Job (storing `input_file` under MEDIA_ROOT) and enqueue it on commit."""
+    """Create a queued Job (storing `input_file` under MEDIA_ROOT); its message is owed in the
+    same transaction and sent on commit (`dispatch`), so a broker that is away delays the job
+    and fails nothing."""
     if kind not in JOB_KINDS:
         raise ApplicationError(
             "invalid_kind", f"Unknown job kind {kind!r}; known: {', '.join(JOB_KINDS)}."
@@ -73,24 +73,40 @@ def job_create(
             name = PurePath(input_file.name or "upload").name
             job.input_file.save(name, input_file, save=False)
         job.save()
-        # On commit: a worker that picks the task up before the row is visible would find no job.
-        job_enqueue(job, countdown)
+        job_dispatch_on_commit(job, countdown)
     return job
 
 
-def job_enqueue(job: Job, countdown: float = 0) -> None:
-    """Send the job's message once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: _enqueue(job, countdown))
+@dataclass(frozen=True)
+class JobStart:
+    """What `job_start_once` did: the job, and whether it was there already."""
+
+    job: Job
+    existing: bool
 
 
-def _enqueue(job: Job, countdown: float = 0) -> None:
-    # By name, not by importing the task: services sit below tasks in the layers.
-    celery_app.send_task(
-        RUN_JOB_TASK,
-        args=[job.tenant_id, str(job.pk)],
-        queue=job_queue(job.kind),
-        countdown=countdown or None,
-    )
+def job_start_once(
+    *,
+    tenant: Tenant,
+    kind: str,
+    countdown: float = 0,
+    busy: Sequence[str] = (Job.Status.QUEUED, Job.Status.RUNNING),
+) -> JobStart:
+    """Queue a job of `kind` unless the tenant has one in a `busy` status; that one is returned
+    then, so a request racing an automatic trigger (or another request) never makes two jobs
+    doing the same work side by side."""
+    with transaction.atomic():
+        # Serialises the tenant's starts, so two concurrent callers cannot both create one.
+        Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+        existing = (
+            Job.objects.for_tenant(tenant)
+            .filter(kind=kind, status__in=list(busy))
+            .order_by("created_at")
+            .first()
+        )
+        if existing is not None:
+            return JobStart(existing, existing=True)
+        return JobStart(job_create(tenant=tenant, kind=kind, countdown=countdown), existing=False)
 
 
 class JobSupersededError(Exception):
@@ -213,11 +229,14 @@ def _job_start(tenant: Tenant, job_id: str) -> Job | None:
 
     This is where double execution is ruled out. The job's row is locked, then:
     - missing, or SUCCEEDED/FAILED: nothing to do (a re-delivered message of a finished job);
-    - RUNNING with a fresh heartbeat: a live worker owns it; a duplicate message (re-delivered
-      by the broker, or sent by a re-queue) is dropped here, and the job stays with its owner,
-      who finishes it or dies, after which its heartbeat goes stale and the sweep re-queues it;
-    - QUEUED (new, or re-queued by `job_recovery`), or RUNNING with a stale heartbeat (its worker
-      is gone): taken, unless it has had MAX_ATTEMPTS already, then it is failed as a poison job.
+    - RUNNING, its owner alive as far as can be told (fresh heartbeat, owner process not known to
+      be gone): a live worker owns it; a duplicate message (re-delivered by the broker, or sent
+      twice by the outbox) is dropped here, and the job stays with its owner;
+    - RUNNING with a stale heartbeat, or whose owner process is gone (`owner.owner_is_gone`: a
+      killed prefork child, whose message Celery re-delivers at once): taken over at once, and
+      what the lost attempt left half-done is cleaned up by its kind (`job_attempt_abandoned`);
+    - QUEUED (new, or re-queued by `job_recovery`): taken.
+    A job that has had MAX_ATTEMPTS already is failed as a poison job instead of taken.
     Taking it starts a new attempt, and the attempt number fences the runners: a previous owner
     that was only paused, not dead, finds the job no longer its own at its next heartbeat or
     report and stops without writing (`JobSupersededError`). Two runners can overlap for at most
@@ -234,21 +253,51 @@ def _job_start(tenant: Tenant, job_id: str) -> Job | None:
         if job is None or job.status in FINISHED_STATUSES:
             logger.info("job %s: missing or already finished, not run", job_id)
             return None
-        live = job.status == Job.Status.RUNNING and not jobs_running_stale().filter(pk=pk).exists()
-        if live:
-            logger.info("job %s: running with a live heartbeat, not run twice", job_id)
-            return None
+        if job.status == Job.Status.RUNNING:
+            gone = owner_is_gone(job.owner)
+            if not gone and not jobs_running_stale().filter(pk=pk).exists():
+                logger.info("job %s: running with a live owner, not run twice", job_id)
+                return None
+            logger.warning(
+                "job %s (%s): attempt %s lost its worker (%s); taken over",
+                job_id,
+                job.kind,
+                job.attempts,
+                "process gone" if gone else "heartbeat stale",
+            )
+            job_attempt_abandoned(job, "its worker stopped")
         if job.attempts >= MAX_ATTEMPTS:
             job_give_up(job)
             return None
         job.status = Job.Status.RUNNING
         job.started_at = timezone.now()
         job.attempts += 1
+        job.owner = current_owner()
+        # A message owed for this job is now moot.
+        job.dispatch_due_at = None
         # The database's clock, as the sweep compares heartbeats with the database's clock.
         job.heartbeat_at = Now()
-        job.save(update_fields=["status", "started_at", "attempts", "heartbeat_at"])
+        job.save(
+            update_fields=[
+                "status",
+                "started_at",
+                "attempts",
+                "owner",
+                "dispatch_due_at",
+                "heartbeat_at",
+            ]
+        )
         job.refresh_from_db(fields=["heartbeat_at"])
     return job
+
+
+def job_attempt_abandoned(job: Job, reason: str) -> None:
+    """Let the job's kind clean up after an attempt that will not finish (its worker died, or the
+    job failed): e.g. training marks the model version it was building failed."""
+    registered = job_kind(job.kind)
+    hook = None if registered is None else registered.resolve_abandon()
+    if hook is not None:
+        hook(job=job, reason=reason)
 
 
 def job_give_up(job: Job) -> None:
@@ -293,6 +342,8 @@ def _job_finish(
         logger.warning(
             "job %s: superseded by a later attempt; outcome %s not recorded", job.pk, status
         )
+    elif status == Job.Status.FAILED:
+        job_attempt_abandoned(job, error or "the job failed")
     return bool(written)
 
 

@@ -4,27 +4,18 @@ how often it retrains)."""
 
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from recommender.models import Interaction, Job, ModelVersion
 from recommender.services.config import active_config
-from recommender.services.jobs.lifecycle import job_create
+from recommender.services.jobs.lifecycle import job_start_once
 from tenants.models import Tenant
 
 
-@transaction.atomic
 def training_request(*, tenant: Tenant) -> Job | None:
     """Queue a train job unless one is queued or running already."""
-    Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
-    busy = (
-        Job.objects.for_tenant(tenant)
-        .filter(kind=Job.Kind.TRAIN, status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
-        .exists()
-    )
-    if busy:
-        return None
-    return job_create(tenant=tenant, kind=Job.Kind.TRAIN)
+    start = job_start_once(tenant=tenant, kind=Job.Kind.TRAIN)
+    return None if start.existing else start.job
 
 
 def first_model_request(*, tenant: Tenant) -> Job | None:

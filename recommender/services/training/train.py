@@ -426,6 +426,15 @@ def train_tenant(
     return version
 
 
+def train_attempt_abandoned(*, job: Job, reason: str) -> None:
+    """The train kind's abandon hook: a version its lost attempt left `training` is failed, so
+    none stays in training forever. Its artifacts are stored in one transaction at the end, so a
+    killed attempt committed none; the next attempt trains a new version."""
+    ModelVersion.objects.for_tenant(job.tenant).filter(
+        job=job, status=ModelVersion.Status.TRAINING
+    ).update(status=ModelVersion.Status.FAILED, error=f"Training stopped: {reason}."[:2000])
+
+
 def train_job_run(*, job: Job, report: ProgressReport) -> Mapping[str, Any]:
     """The `train` job kind (runs on the gpu queue)."""
     version = train_tenant(tenant=job.tenant, job=job, report=report)
