@@ -246,7 +246,7 @@ def _batch_case(route: str, key: str, own_rows: list[Any], other_rows: list[Any]
             foreign_error = assert_error(response, 400, "validation_error")
             missing_error = assert_error(missing, 400, "validation_error")
             assert foreign_error["message"] == missing_error["message"]
-            assert [(d["row"], d["field"]) for d in foreign_error["details"]] == [(0, "item")]
+            assert [(d["row"], d["field"]) for d in foreign_error["details"]] == [(1, "item")]
             foreign_message = foreign_error["details"][0]["message"]
             assert (
                 foreign_message.replace("b-only", MISSING) == missing_error["details"][0]["message"]

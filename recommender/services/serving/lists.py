@@ -412,7 +412,11 @@ def ranked_list(
     texts = None
     if explain:
         texts = explanations.for_ranking(
-            ranking=ranking, ranked=[r.item for r in ranked], items=items, rules=rules
+            serving=serving,
+            ranking=ranking,
+            ranked=[r.item for r in ranked],
+            items=items,
+            rules=rules,
         )
     return _log_and_render(
         serving=serving, endpoint=ranking, user_id=None, ranked=ranked, items=items, texts=texts
