@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=32)),
                 ('share', models.FloatField(validators=[django.core.validators.MinValueValidator(0.001)])),
                 ('position', models.PositiveSmallIntegerField(default=0)),
-                ('config', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='recommender.recommenderconfig')),
+                ('config', models.ForeignKey(on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='recommender.recommenderconfig')),
                 ('experiment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='variants', to='recommender.experiment')),
             ],
             options={

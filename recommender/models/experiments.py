@@ -60,7 +60,8 @@ class ExperimentVariant(models.Model):
 
     experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="variants")
     name = models.CharField(max_length=32)
-    config = models.ForeignKey(RecommenderConfig, on_delete=models.PROTECT, related_name="+")
+    # RESTRICT, not PROTECT: a configuration a variant names stays, unless its tenant goes.
+    config = models.ForeignKey(RecommenderConfig, on_delete=models.RESTRICT, related_name="+")
     # Relative: shares 1 and 1 split evenly, 9 and 1 send a tenth of the users to the second.
     share = models.FloatField(validators=[MinValueValidator(0.001)])
     position = models.PositiveSmallIntegerField(default=0)

@@ -230,3 +230,10 @@ def test_a_variant_needing_other_training_or_encoding_is_refused(tenant: Tenant)
     ]
     encoder = merge_config(active, {"encoder": {"max_length": 64}})
     assert "encoder" in unservable(config=encoder, active=active, version=None)[0]
+
+
+def test_a_tenant_with_experiments_can_be_deleted(tenant: Tenant, configs: Any) -> None:
+    experiment_start(experiment=_two_way(tenant, configs))
+    tenant.delete()
+    assert not Experiment.objects.unscoped().filter(tenant_id=tenant.pk).exists()
+    assert not RecommenderConfig.objects.unscoped().filter(tenant_id=tenant.pk).exists()
