@@ -59,11 +59,11 @@ CASES: dict[str, tuple[Callable[[APIClient], ApiResponse], int, str, str | None]
         )
         for raw in BAD_FLAGS
     },
-    "recommend-unknown-user": (
-        get("/api/v1/users/nope/recommendations"),
-        404,
-        "not_found",
-        None,
+    "recommend-empty-context": (
+        get(RECOMMEND, context_items=""),
+        400,
+        "validation_error",
+        "context_items",
     ),
     # search: the query
     "search-no-query": (post_json({"count": 3}), 400, "validation_error", "query"),
