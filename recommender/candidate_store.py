@@ -317,6 +317,7 @@ def log_served_list(
     item_ids: Sequence[int],
     version_id: int | None,
     config_version: int | None,
+    variant_id: int | None = None,
 ) -> None:
     """Record a served list in one round trip. Its commit does not wait for the WAL flush
     (synchronous_commit off for this statement's transaction only): a crash may lose the last
@@ -324,8 +325,8 @@ def log_served_list(
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO recommender_servedlist (tenant_id, recommendation_id, endpoint, user_id,"
-            " item_ids, model_version_id, config_version, created_at)"
-            " SELECT %s, %s, %s, %s, %s::bigint[], %s, %s, now()"
+            " item_ids, model_version_id, config_version, variant_id, created_at)"
+            " SELECT %s, %s, %s, %s, %s::bigint[], %s, %s, %s, now()"
             " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS setting",
             [
                 tenant_id,
@@ -335,6 +336,7 @@ def log_served_list(
                 list(item_ids),
                 version_id,
                 config_version,
+                variant_id,
             ],
         )
 
@@ -347,12 +349,14 @@ class ServingState(NamedTuple):
     content_space_id: int | None
     cf_space_id: int | None
     user_id: int | None
+    # The tenant's running A/B test, whose variant may replace the configuration.
+    experiment_id: int | None = None
 
 
 def serving_state(tenant_id: int, user_external_id: str | None = None) -> ServingState:
     """In one round trip: the active configuration, model version, content space and
-    collaborative space, and the id of the tenant's user `user_external_id`. Serving caches by
-    the first four."""
+    collaborative space, the id of the tenant's user `user_external_id`, and the running
+    experiment. Serving caches by the first four."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT id FROM recommender_recommenderconfig"
@@ -364,7 +368,9 @@ def serving_state(tenant_id: int, user_external_id: str | None = None) -> Servin
             " (SELECT id FROM recommender_embeddingspace WHERE tenant_id = %(t)s"
             "  AND purpose = 'collaborative' AND status = 'active'),"
             " (SELECT id FROM recommender_enduser WHERE tenant_id = %(t)s"
-            "  AND external_id = %(user)s)",
+            "  AND external_id = %(user)s),"
+            " (SELECT id FROM recommender_experiment WHERE tenant_id = %(t)s"
+            "  AND status = 'running')",
             {"t": tenant_id, "user": user_external_id},
         )
         return ServingState(*cursor.fetchone())

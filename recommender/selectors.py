@@ -5,8 +5,9 @@ import uuid
 
 from django.db.models import QuerySet
 
-from recommender.models import EndUser, Item, Job
+from recommender.models import EndUser, Experiment, Item, Job
 from recsys_platform.errors import NotFoundError
+from tenants.models import Tenant
 
 
 def access_item_by_external_id(external_id: str) -> Item:
@@ -48,3 +49,29 @@ def user_list() -> QuerySet[EndUser]:
 
 def job_list() -> QuerySet[Job]:
     return Job.objects.all()
+
+
+def items_named(tenant: Tenant, external_ids: list[str]) -> dict[str, tuple[int, str]]:
+    """{external id: (id, title or id)} of those of the tenant's items named; the others (also
+    another tenant's) are left out."""
+    rows = Item.objects.for_tenant(tenant).filter(external_id__in=external_ids)
+    return {
+        external_id: (pk, title or external_id)
+        for pk, external_id, title in rows.values_list("pk", "external_id", "title")
+    }
+
+
+def experiment_list() -> QuerySet[Experiment]:
+    return Experiment.objects.order_by("-created_at", "-id")
+
+
+def access_experiment_by_id(experiment_id: str) -> Experiment:
+    """An experiment of the tenant in scope by its numeric id; anything else is not found."""
+    experiment = (
+        Experiment.objects.filter(pk=int(experiment_id)).first()
+        if experiment_id.isascii() and experiment_id.isdigit() and len(experiment_id) < 19
+        else None
+    )
+    if experiment is None:
+        raise NotFoundError(f"No experiment with id {experiment_id!r}.")
+    return experiment

@@ -205,6 +205,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Jobs, model versions and experiments each have a "status": name the experiments' own.
+    "ENUM_NAME_OVERRIDES": {"ExperimentStatusEnum": ["draft", "running", "stopped"]},
 }
 
 LOGGING = {

@@ -1,3 +1,3 @@
 """Operator UI: each module registers the admin of one area."""
 
-from recommender.admin import catalog, config, jobs, training, vectors  # noqa: F401
+from recommender.admin import catalog, config, experiments, jobs, training, vectors  # noqa: F401

@@ -15,7 +15,7 @@ class IdCursorPagination(CursorPagination):
     """Pages of `{"next", "previous", "results"}`; its OpenAPI parameters and page schema come
     from the same attributes that `paginate_queryset` enforces."""
 
-    ordering = "id"
+    ordering: str | tuple[str, ...] = "id"
     page_size = 100
     page_size_query_param = "limit"
     min_page_size = 1
@@ -47,7 +47,8 @@ class IdCursorPagination(CursorPagination):
                 f"'limit' must be an integer from {self.min_page_size} to {self.max_page_size}.",
                 details=[{"field": "limit", "message": "out of range"}],
             )
-        self._position_field = queryset.model._meta.get_field(self.ordering)
+        first = self.ordering if isinstance(self.ordering, str) else self.ordering[0]
+        self._position_field = queryset.model._meta.get_field(first.lstrip("-"))
         try:
             return super().paginate_queryset(queryset, request, view)
         except NotFound:
@@ -73,3 +74,10 @@ class IdCursorPagination(CursorPagination):
         paginated: dict[str, Any] = super().get_paginated_response_schema(schema)
         # Both links are always there, null at either end of the list.
         return {**paginated, "required": ["next", "previous", "results"]}
+
+
+class NewestFirstPagination(IdCursorPagination):
+    """Newest rows first. The cursor's position is the creation time; rows created in the same
+    microsecond keep one order by id, so a page boundary never skips or repeats one."""
+
+    ordering = ("-created_at", "-id")

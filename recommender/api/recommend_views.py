@@ -6,7 +6,9 @@ from rest_framework.response import Response
 
 from recommender.api import schemas
 from recommender.api.schemas import operation, result_list
+from recommender.selectors import access_experiment_by_id, experiment_list
 from recommender.services.console.model_versions import LISTED_VERSIONS, model_version_list
+from recommender.services.experiments.results import experiment_results, experiment_summary
 from recommender.services.search import semantic
 from recommender.services.serving import lists
 from tenants.api_base import TenantAPIView
@@ -38,8 +40,12 @@ class UserRecommendationsView(TenantAPIView):
     @result_list(
         summary="Recommendations for a user",
         description="The configured sources fused for the user, under the request's filters "
-        "and rules; a user with no history gets the configured fallbacks.",
-        errors=(400, 404),
+        "and rules. A user with no history, and a user id never seen (an anonymous visitor or "
+        "a session id), get the cold-start list (trending, then popular). With context_items "
+        "the list is session-based. Under a running A/B test the user's variant's "
+        "configuration serves, named in `experiment`.",
+        errors=(400,),
+        for_user=True,
     )
     def get(self, request: Request, user_id: str) -> Response:
         return Response(
@@ -110,3 +116,31 @@ class SearchView(TenantAPIView):
                 explain=body.explain,
             )
         )
+
+
+class ExperimentListView(TenantAPIView):
+    required_scope = SCOPE_MANAGE
+
+    @operation(
+        summary="List A/B experiments",
+        description="The tenant's experiments, newest first: status, variants with their "
+        "configuration versions and traffic shares, the promoted winner.",
+        responses={200: schemas.ExperimentListOut},
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"results": [experiment_summary(e) for e in experiment_list()]})
+
+
+class ExperimentResultsView(TenantAPIView):
+    required_scope = SCOPE_MANAGE
+
+    @operation(
+        summary="Read an experiment's results",
+        description="Per variant: lists served, attributed click-through and conversion, lift "
+        "over the control with a 95% interval and a two-proportion z-test; a sample-ratio-"
+        "mismatch check against the shares, and warnings while samples are too small.",
+        responses={200: schemas.ExperimentResultsOut},
+        errors=(404,),
+    )
+    def get(self, request: Request, experiment_id: str) -> Response:
+        return Response(experiment_results(access_experiment_by_id(experiment_id)))

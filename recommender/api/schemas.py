@@ -23,7 +23,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from recommender.engine.filters import MAX_VALUES
-from recommender.models import Job, ModelVersion
+from recommender.models import Experiment, Job, ModelVersion
 from recommender.models.catalog import EXTERNAL_ID_MAX
 from recommender.services.ingest.rows import (
     ATTRIBUTES_MAX_DEPTH,
@@ -36,7 +36,12 @@ from recommender.services.ingest.rows import (
 )
 from recommender.services.jobs.kinds import api_job_kinds
 from recommender.services.search.semantic import QUERY_MAX_CHARS
-from recommender.services.serving.params import DEFAULT_COUNT, MAX_COUNT, MIN_COUNT
+from recommender.services.serving.params import (
+    DEFAULT_COUNT,
+    MAX_CONTEXT_ITEMS,
+    MAX_COUNT,
+    MIN_COUNT,
+)
 from recommender.services.serving.rules import DIVERSITY_MAX, DIVERSITY_MIN, PER_CATEGORY_CAP_MAX
 
 # PostgreSQL text cannot hold NUL, so no stored string may contain one.
@@ -294,6 +299,11 @@ class ResultItemOut(serializers.Serializer):
     explanation = serializers.DictField(required=False, help_text="With explain=true.")
 
 
+class ExperimentTagOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    variant = serializers.CharField()
+
+
 class ResultsOut(serializers.Serializer):
     recommendation_id = serializers.CharField(
         help_text="Send it back with interactions to attribute them to this list."
@@ -302,6 +312,12 @@ class ResultsOut(serializers.Serializer):
     config_version = serializers.IntegerField(allow_null=True)
     content_space = serializers.IntegerField(
         allow_null=True, help_text="The embedding space that served content similarity"
+    )
+    experiment = ExperimentTagOut(
+        required=False,
+        allow_null=True,
+        help_text="The A/B test and variant whose configuration served (recommendations for a "
+        "user under a running experiment); null: none",
     )
     items = ResultItemOut(many=True)
 
@@ -452,6 +468,69 @@ class ModelVersionListOut(serializers.Serializer):
     results = ModelVersionOut(many=True, help_text="The newest versions first.")
 
 
+class VariantOut(serializers.Serializer):
+    name = serializers.CharField()
+    config_version = serializers.IntegerField()
+    share = serializers.FloatField(help_text="Of the traffic, normalised to sum to 1")
+    control = serializers.BooleanField(help_text="The first variant: the others are compared to it")
+
+
+class ExperimentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=Experiment.Status.values)
+    click_types = serializers.ListField(child=serializers.CharField())
+    conversion_types = serializers.ListField(child=serializers.CharField())
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    stopped_at = serializers.DateTimeField(allow_null=True)
+    winner = serializers.CharField(allow_null=True, help_text="The promoted variant")
+    variants = VariantOut(many=True)
+
+
+class ExperimentListOut(serializers.Serializer):
+    results = ExperimentOut(many=True, help_text="The newest experiments first.")
+
+
+class ComparisonOut(serializers.Serializer):
+    lift = _metric("variant rate / control rate - 1; null: a rate of 0")
+    lift_low = _metric("95% interval, from the log of the rate ratio")
+    lift_high = _metric()
+    z = _metric("pooled two-proportion z")
+    p_value = _metric("two-sided")
+
+
+class VersusControlOut(serializers.Serializer):
+    click_through = ComparisonOut()
+    conversion = ComparisonOut()
+
+
+class VariantResultOut(VariantOut):
+    lists = serializers.IntegerField(help_text="Lists served under the variant")
+    users = serializers.IntegerField(help_text="Distinct known users served")
+    clicked = serializers.IntegerField(help_text="Lists with an attributed click")
+    converted = serializers.IntegerField(help_text="Lists with an attributed conversion")
+    click_through = _metric("clicked / lists; null: no lists")
+    conversion = _metric("converted / lists; null: no lists")
+    vs_control = VersusControlOut(allow_null=True, help_text="null for the control")
+
+
+class SampleRatioOut(serializers.Serializer):
+    users = serializers.ListField(child=serializers.IntegerField())
+    expected = serializers.ListField(child=serializers.FloatField())
+    chi_square = serializers.FloatField()
+    p_value = serializers.FloatField()
+    mismatch = serializers.BooleanField(help_text="p below 0.001")
+
+
+class ExperimentResultsOut(ExperimentOut):
+    variants = VariantResultOut(many=True)
+    sample_ratio = SampleRatioOut()
+    warnings = serializers.ListField(
+        child=serializers.CharField(), help_text="Sample ratio mismatch, samples too small"
+    )
+
+
 class ErrorDetail(serializers.Serializer):
     row = serializers.IntegerField(required=False, help_text="The row of a batch at fault.")
     field = serializers.CharField(required=False, allow_null=True)
@@ -518,6 +597,25 @@ _LIST_PARAMETERS = [
     ),
 ]
 
+# Only a user's recommendations take the visitor's context.
+_USER_LIST_PARAMETERS = [
+    *_LIST_PARAMETERS,
+    OpenApiParameter(
+        "context_items",
+        {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "minItems": 1,
+            "maxItems": MAX_CONTEXT_ITEMS,
+        },
+        style="form",
+        explode=False,
+        description="Ids of the items the visitor looks at now, most relevant first (a,b): the "
+        "list is then session-based, the items like these (neighbour lists and content "
+        "similarity), minus the user's seen items. Ids the tenant lacks are ignored.",
+    ),
+]
+
 
 # --- operations -------------------------------------------------------------------------------
 
@@ -568,12 +666,14 @@ def operation(
     )
 
 
-def result_list(*, summary: str, description: str, errors: tuple[int, ...]) -> Callable[[Any], Any]:
+def result_list(
+    *, summary: str, description: str, errors: tuple[int, ...], for_user: bool = False
+) -> Callable[[Any], Any]:
     """`operation` for an endpoint answering a list of results (the list parameters, ResultsOut)."""
     return operation(
         summary=summary,
         description=description,
-        parameters=_LIST_PARAMETERS,
+        parameters=_USER_LIST_PARAMETERS if for_user else _LIST_PARAMETERS,
         responses={200: ResultsOut},
         errors=errors,
     )

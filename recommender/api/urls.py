@@ -41,6 +41,12 @@ urlpatterns = [
     path("popular", recommend_views.PopularView.as_view(), name="popular"),
     path("trending", recommend_views.TrendingView.as_view(), name="trending"),
     path("models", recommend_views.ModelVersionListView.as_view(), name="models-list"),
+    path("experiments", recommend_views.ExperimentListView.as_view(), name="experiments-list"),
+    path(
+        "experiments/<external_id:experiment_id>/results",
+        recommend_views.ExperimentResultsView.as_view(),
+        name="experiments-results",
+    ),
     path("jobs", views.JobListView.as_view(), name="jobs-list"),
     path("jobs/<external_id:job_id>", views.JobDetailView.as_view(), name="jobs-detail"),
 ]

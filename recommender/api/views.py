@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from recommender import selectors
 from recommender.api import schemas
-from recommender.api.pagination import IdCursorPagination
+from recommender.api.pagination import IdCursorPagination, NewestFirstPagination
 from recommender.api.schemas import operation
 from recommender.api.wire import item_to_wire, job_to_wire, user_to_wire
 from recommender.services.ingest import batches, row_changes
@@ -181,6 +181,7 @@ class UserDetailView(TenantAPIView):
 
 class JobListView(_ListView):
     required_scope = SCOPE_MANAGE
+    pagination_class = NewestFirstPagination
     render_row = staticmethod(job_to_wire)
 
     def rows(self) -> QuerySet[Any]:
@@ -188,8 +189,8 @@ class JobListView(_ListView):
 
     @operation(
         summary="List jobs",
-        description="The tenant's jobs (imports, encoding, training) in cursor pages, ordered "
-        "by id.",
+        description="The tenant's jobs (imports, encoding, training) in cursor pages, newest "
+        "first.",
         responses={200: schemas.JobOut(many=True)},
         errors=(400,),
     )

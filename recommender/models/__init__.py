@@ -1,5 +1,6 @@
 from recommender.models.catalog import EndUser, Interaction, Item
 from recommender.models.config import RecommenderConfig
+from recommender.models.experiments import Experiment, ExperimentVariant
 from recommender.models.jobs import Job
 from recommender.models.serving import ServedList
 from recommender.models.training import (
@@ -14,6 +15,8 @@ from recommender.models.vectors import EmbeddingSpace, ItemVector, UserVector
 __all__ = [
     "EmbeddingSpace",
     "EndUser",
+    "Experiment",
+    "ExperimentVariant",
     "Interaction",
     "Item",
     "ItemNeighbours",

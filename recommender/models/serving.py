@@ -6,6 +6,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from recommender.models.catalog import EndUser
+from recommender.models.experiments import ExperimentVariant
 from recommender.models.training import ModelVersion
 from tenants.managers import TenantOwnedModel
 
@@ -24,6 +25,10 @@ class ServedList(TenantOwnedModel):
         ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     config_version = models.PositiveIntegerField(null=True, blank=True)
+    # The A/B variant that chose the configuration; null outside experiments.
+    variant = models.ForeignKey(
+        ExperimentVariant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -46,3 +46,48 @@ def attributed_counts(*, tenant_id: int) -> list[AttributedCount]:
             AttributedCount(version_id, kind, int(total), int(on_items))
             for version_id, kind, total, on_items in cursor.fetchall()
         ]
+
+
+class VariantCounts(NamedTuple):
+    """One A/B variant's served lists, the distinct known users they went to, and the lists
+    with at least one attributed click / conversion on an item they showed."""
+
+    variant_id: int
+    lists: int
+    users: int
+    clicked: int
+    converted: int
+
+
+def variant_counts(
+    *,
+    tenant_id: int,
+    variant_ids: list[int],
+    click_types: list[str],
+    conversion_types: list[str],
+) -> dict[int, VariantCounts]:
+    """Per variant id: served lists and attributed outcomes. An event counts for a list when it
+    names the list's recommendation_id and its item was on the list."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "WITH lists AS (SELECT id, variant_id, user_id, recommendation_id, item_ids"
+            "  FROM recommender_servedlist"
+            "  WHERE tenant_id = %(t)s AND variant_id = ANY(%(variants)s::bigint[])),"
+            " outcomes AS (SELECT l.id,"
+            "  bool_or(e.type = ANY(%(clicks)s::varchar[])) AS clicked,"
+            "  bool_or(e.type = ANY(%(conversions)s::varchar[])) AS converted"
+            "  FROM lists l JOIN recommender_interaction e"
+            "  ON e.tenant_id = %(t)s AND e.recommendation_id = l.recommendation_id"
+            "  AND e.item_id = ANY(l.item_ids) GROUP BY l.id)"
+            " SELECT l.variant_id, count(*), count(DISTINCT l.user_id),"
+            " count(*) FILTER (WHERE o.clicked), count(*) FILTER (WHERE o.converted)"
+            " FROM lists l LEFT JOIN outcomes o ON o.id = l.id GROUP BY 1",
+            {
+                "t": tenant_id,
+                "variants": variant_ids,
+                "clicks": click_types,
+                "conversions": conversion_types,
+            },
+        )
+        found = {row[0]: VariantCounts(*(int(v) for v in row)) for row in cursor.fetchall()}
+    return {v: found.get(v, VariantCounts(v, 0, 0, 0, 0)) for v in variant_ids}

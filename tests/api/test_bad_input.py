@@ -307,7 +307,7 @@ def test_one_faulty_row_rejects_the_whole_batch(
     error = assert_error(send(api, "post", batch.url, body), 400, "validation_error")
 
     assert error["details"] == [
-        {"row": 1, "field": field, "message": error["details"][0]["message"]}
+        {"row": 2, "field": field, "message": error["details"][0]["message"]}
     ]
     assert error["details"][0]["message"]
     assert error["message"].startswith("1 row is invalid")
@@ -328,9 +328,9 @@ def test_every_faulty_row_is_named(
     error = assert_error(send(api, "post", batch.url, {batch.key: rows}), 400, "validation_error")
 
     assert [(d["row"], d["field"]) for d in error["details"]] == [
-        (1, None),
-        (4, "unknown"),
-        (5, None),
+        (2, None),
+        (5, "unknown"),
+        (6, None),
     ]
     assert error["message"].startswith("3 rows are invalid")
     assert snapshot(tenant, other_tenant) == before
@@ -348,7 +348,7 @@ def test_many_faulty_rows_are_capped_but_counted(
     error = assert_error(send(api, "post", batch.url, {batch.key: rows}), 400, "validation_error")
 
     assert len(error["details"]) == MAX_ERRORS_REPORTED
-    assert [d["row"] for d in error["details"]] == list(range(1, MAX_ERRORS_REPORTED + 1))
+    assert [d["row"] for d in error["details"]] == list(range(2, MAX_ERRORS_REPORTED + 2))
     assert error["message"].startswith(f"{faulty} rows are invalid")
     assert f"first {MAX_ERRORS_REPORTED} shown" in error["message"]
     assert snapshot(tenant, other_tenant) == before
@@ -357,13 +357,13 @@ def test_many_faulty_rows_are_capped_but_counted(
 @pytest.mark.parametrize(
     ("name", "rows", "duplicate_row"),
     [
-        pytest.param("items", [_item(1), _item(2), _item(1)], 2, id="items"),
-        pytest.param("items", [{"id": 7}, {"id": "7"}], 1, id="items-number-and-string"),
-        pytest.param("users", [_user(0), _user(0)], 1, id="users"),
+        pytest.param("items", [_item(1), _item(2), _item(1)], 3, id="items"),
+        pytest.param("items", [{"id": 7}, {"id": "7"}], 2, id="items-number-and-string"),
+        pytest.param("users", [_user(0), _user(0)], 2, id="users"),
         pytest.param(
             "interactions",
             [_interaction(1), _interaction(2), {**_interaction(3), "event_id": "ev-1"}],
-            2,
+            3,
             id="interactions-event-id",
         ),
     ],

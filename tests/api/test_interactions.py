@@ -165,7 +165,7 @@ def test_unknown_item_is_a_row_error_and_nothing_is_written(api: APIClient, tena
     before = row_counts()
     response = send(api, event(user="brand-new"), event(user="also-new", item="sku-x"))
     error = assert_error(response, 400, "validation_error")
-    assert error["details"] == [{"row": 1, "field": "item", "message": "unknown item 'sku-x'"}]
+    assert error["details"] == [{"row": 2, "field": "item", "message": "unknown item 'sku-x'"}]
     assert "1 row is invalid" in error["message"]
     # Neither the events nor the users the valid row would have created were written.
     assert row_counts() == before
@@ -176,9 +176,9 @@ def test_every_unknown_item_row_is_reported(api: APIClient) -> None:
     response = send(api, event(item="x-1"), event(), event(item="x-2"), event(item="x-1"))
     error = assert_error(response, 400, "validation_error")
     assert [(d["row"], d["field"]) for d in error["details"]] == [
-        (0, "item"),
-        (2, "item"),
+        (1, "item"),
         (3, "item"),
+        (4, "item"),
     ]
     assert "3 rows are invalid" in error["message"]
 
@@ -190,10 +190,10 @@ def test_unknown_items_are_reported_at_their_own_row_after_parse_faults(api: API
     response = send(api, "junk", event(item="x-1"), event(type="nope"), event(), event(item="x-2"))
     error = assert_error(response, 400, "validation_error")
     assert [(d["row"], d["field"]) for d in error["details"]] == [
-        (0, None),
-        (1, "item"),
-        (2, "type"),
-        (4, "item"),
+        (1, None),
+        (2, "item"),
+        (3, "type"),
+        (5, "item"),
     ]
 
 
@@ -217,7 +217,7 @@ def test_unknown_items_are_reported_at_their_own_row_after_parse_faults(api: API
 def test_timestamp_without_zone_or_malformed_is_rejected(api: APIClient, timestamp: Any) -> None:
     before = row_counts()
     error = assert_error(send(api, event(), event(timestamp=timestamp)), 400, "validation_error")
-    assert [(d["row"], d["field"]) for d in error["details"]] == [(1, "timestamp")]
+    assert [(d["row"], d["field"]) for d in error["details"]] == [(2, "timestamp")]
     assert row_counts() == before
 
 
@@ -226,7 +226,7 @@ def test_timestamp_without_zone_or_malformed_is_rejected(api: APIClient, timesta
 def test_unknown_type_is_rejected(api: APIClient, kind: Any) -> None:
     before = row_counts()
     error = assert_error(send(api, event(), event(type=kind)), 400, "validation_error")
-    assert [(d["row"], d["field"]) for d in error["details"]] == [(1, "type")]
+    assert [(d["row"], d["field"]) for d in error["details"]] == [(2, "type")]
     assert row_counts() == before
 
 

@@ -33,9 +33,15 @@ from rest_framework.test import APIClient
 from recommender import vectorstore
 from recommender.api.pagination import IdCursorPagination
 from recommender.engine import filters
+from recommender.engine.config_schema import merge_config
 from recommender.models import EmbeddingSpace, Job
-from recommender.services.config import config_save
+from recommender.services.config import active_config, active_config_version, config_save
 from recommender.services.encoding.encode import encode_tenant
+from recommender.services.experiments.lifecycle import (
+    VariantSpec,
+    experiment_create,
+    experiment_start,
+)
 from recommender.services.ingest import rows
 from recommender.services.search import semantic
 from recommender.services.serving import params, rules
@@ -294,11 +300,27 @@ def world(django_db_setup: Any, django_db_blocker: Any, tiny_model_dir: str) -> 
         encode_tenant(tenant=owner)
         train_tenant(tenant=owner)
         job = Job.objects.create(tenant=owner, kind=Job.Kind.ENCODE)
+        # A running A/B test: recommendations carry their variant.
+        reweighted = config_save(
+            tenant=owner,
+            data=merge_config(active_config(owner), {"sources": {"popular": {"weight": 0.3}}}),
+            activate=False,
+        )
+        experiment = experiment_create(
+            tenant=owner,
+            name="contract",
+            variants=[
+                VariantSpec("A", active_config_version(owner), 1),  # type: ignore[arg-type]
+                VariantSpec("B", reweighted, 1),
+            ],
+        )
+        experiment_start(experiment=experiment)
         keys = {"all": api_key_create(tenant=owner)[1]}
         for scope in ALL_SCOPES:
             others = [s for s in ALL_SCOPES if s != scope]
             keys[f"without {scope}"] = api_key_create(tenant=owner, scopes=others)[1]
-    yield World(keys, {"item_id": "watch-1", "user_id": "buyer", "job_id": str(job.pk)})
+    ids = {"item_id": "watch-1", "user_id": "buyer", "job_id": str(job.pk)}
+    yield World(keys, {**ids, "experiment_id": str(experiment.pk)})
     with django_db_blocker.unblock():
         for space in EmbeddingSpace.objects.for_tenant(owner):
             vectorstore.drop_space(space)
@@ -352,6 +374,10 @@ MODELS: Op = ("get", "/api/v1/models")
 JOBS: Op = ("get", "/api/v1/jobs")
 JOB_START: Op = ("post", "/api/v1/jobs")
 JOB: Op = ("get", "/api/v1/jobs/{job_id}")
+EXPERIMENTS: Op = ("get", "/api/v1/experiments")
+EXPERIMENT_RESULTS: Op = ("get", "/api/v1/experiments/{experiment_id}/results")
+# Any user id names someone: a never-seen one is an anonymous visitor, not a 404.
+ANY_ID_OPS = {RECOMMENDATIONS}
 
 RESULT_QUERY = (
     ("count", "5"),
@@ -475,6 +501,8 @@ CASES: dict[Op, dict[int, Req]] = {
         400: Req(body={"kind": "import_items"}),
     },
     JOB: {200: Req()},
+    EXPERIMENTS: {200: Req()},
+    EXPERIMENT_RESULTS: {200: Req()},
 }
 
 
@@ -492,7 +520,7 @@ def cases(op: Op) -> dict[int, Req]:
         401: replace(success, key=None),
         403: replace(success, key=f"without {scope_of(op)}"),
     }
-    if "{" in op[1]:
+    if "{" in op[1] and op not in ANY_ID_OPS:
         derived[404] = replace(success, ids=dict.fromkeys(re.findall(r"\{(\w+)\}", op[1]), MISSING))
     if success.body is not NO_BODY:
         too_big = " " * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
@@ -699,6 +727,30 @@ def _result_query_probes(op: Op) -> list[Probe]:
     ]
 
 
+def _context_probes() -> list[Probe]:
+    """`context_items`: 1 to MAX_CONTEXT_ITEMS ids, none empty (ids it lacks are ignored)."""
+
+    def ids(n: int) -> Req:
+        return Req(query=(("context_items", ",".join(f"c{i}" for i in range(n))),))
+
+    return [
+        Probe(RECOMMENDATIONS, "?context_items", "minItems", ids),
+        Probe(
+            RECOMMENDATIONS,
+            "?context_items",
+            "maxItems",
+            ids,
+            constant="params.MAX_CONTEXT_ITEMS",
+        ),
+        Probe(
+            RECOMMENDATIONS,
+            "?context_items[]",
+            "minLength",
+            lambda n: Req(query=(("context_items", f"watch-1,{'x' * n}"),)),
+        ),
+    ]
+
+
 def _page_probes(op: Op) -> list[Probe]:
     return _query_probes(
         op,
@@ -790,6 +842,7 @@ def _probes() -> list[Probe]:
             for p in _result_query_probes(op)
         ),
         *(p for op in (ITEMS, USERS, JOBS) for p in _page_probes(op)),
+        *_context_probes(),
     ]
 
 

@@ -20,6 +20,7 @@ from recommender.engine.config_schema import validate_config
 from recommender.models import (
     EmbeddingSpace,
     EndUser,
+    Experiment,
     Interaction,
     Item,
     Job,
@@ -28,6 +29,7 @@ from recommender.models import (
 )
 from recommender.services.config import config_save
 from recommender.services.encoding.spaces import target_space
+from recommender.services.experiments.lifecycle import VariantSpec, experiment_create
 from tenants.models import ApiKey, Tenant
 from tenants.services import api_key_create
 
@@ -78,6 +80,14 @@ def _space(tenant: Tenant) -> Model:
     return target_space(tenant_id=tenant.pk, encoder_config=encoder, dimension=8)
 
 
+def _experiment(tenant: Tenant) -> Model:
+    variants = [
+        VariantSpec(name, config_save(tenant=tenant, data={}, activate=False), 1)
+        for name in ("A", "B")
+    ]
+    return experiment_create(tenant=tenant, name=f"{tenant.slug} test", variants=variants)
+
+
 CREATORS: dict[type[Model], Callable[[Tenant], Model]] = {
     Tenant: _tenant,
     ApiKey: _api_key,
@@ -88,6 +98,7 @@ CREATORS: dict[type[Model], Callable[[Tenant], Model]] = {
     RecommenderConfig: _config,
     EmbeddingSpace: _space,
     ModelVersion: _model_version,
+    Experiment: _experiment,
 }
 # Admin models that hold no tenant data.
 NOT_TENANT_DATA = {"auth", "django_celery_beat"}
@@ -151,3 +162,17 @@ def test_superuser_sees_every_tenant(db: Any, tenant: Tenant, other_tenant: Tena
         tenant.pk,
         other_tenant.pk,
     }
+
+
+def test_experiment_results_page_of_another_tenant_is_missing(
+    operator_client: Client, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    own, foreign = _experiment(tenant), _experiment(other_tenant)
+    url = "admin:recommender_experiment_results"
+    page = operator_client.get(reverse(url, args=[own.pk]))
+    assert page.status_code == 200
+    assert f"{tenant.slug} test" in page.content.decode()
+    for pk in (foreign.pk, 999999999):
+        assert operator_client.get(reverse(url, args=[pk])).status_code == 404
+        assert operator_client.post(reverse(url, args=[pk]), {"start": "1"}).status_code == 404
+    assert Experiment.objects.for_tenant(other_tenant).get().status == "draft"

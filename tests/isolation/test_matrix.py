@@ -16,8 +16,10 @@ from django.urls import URLPattern, reverse
 from rest_framework.test import APIClient
 
 from recommender.api import urls as api_urls
-from recommender.models import EndUser, Item, Job, ModelVersion, ServedList
+from recommender.models import EndUser, Experiment, Item, Job, ModelVersion, ServedList
+from recommender.services.config import config_save
 from recommender.services.encoding.encode import encode_tenant
+from recommender.services.experiments.lifecycle import VariantSpec, experiment_create
 from tenants.models import Tenant
 from tests.api.support import ApiResponse, assert_error, tenant_rows
 from tests.factories import EndUserFactory, InteractionFactory, ItemFactory
@@ -36,6 +38,8 @@ class World:
     api_b: APIClient
     job_a: Job
     job_b: Job
+    experiment_a: Experiment
+    experiment_b: Experiment
     # Encodes both catalogs with the tiny model, once; only the result routes need vectors.
     encode: Callable[[], None]
 
@@ -49,6 +53,7 @@ def world(
     use_tiny_encoder: Callable[[Tenant], None],
 ) -> World:
     jobs: dict[str, Job] = {}
+    experiments: dict[str, Experiment] = {}
     for owner, own in ((tenant, "a-only"), (other_tenant, "b-only")):
         shared_item = ItemFactory(tenant=owner, external_id="shared", title=f"{owner.slug} item")
         ItemFactory(
@@ -68,6 +73,13 @@ def world(
         ModelVersion.objects.create(
             tenant=owner, number=1, status=ModelVersion.Status.RETIRED, metrics={"of": owner.slug}
         )
+        first = config_save(tenant=owner, data={}, activate=False)
+        second = config_save(tenant=owner, data={}, activate=False)
+        experiments[owner.slug] = experiment_create(
+            tenant=owner,
+            name=f"{owner.slug} test",
+            variants=[VariantSpec("A", first, 1), VariantSpec("B", second, 1)],
+        )
     for client in (api, other_api):
         client.raise_request_exception = False
     encoded: list[Tenant] = []
@@ -80,7 +92,15 @@ def world(
                 encoded.append(owner)
 
     return World(
-        tenant, other_tenant, api, other_api, jobs[tenant.slug], jobs[other_tenant.slug], encode
+        tenant,
+        other_tenant,
+        api,
+        other_api,
+        jobs[tenant.slug],
+        jobs[other_tenant.slug],
+        experiments[tenant.slug],
+        experiments[other_tenant.slug],
+        encode,
     )
 
 
@@ -128,7 +148,11 @@ def _detail_case(
         foreign_id, missing_id = other_ids(world)
         foreign = call(world.api_a, method, _detail_path(route, kwarg, foreign_id), body)
         missing = call(world.api_a, method, _detail_path(route, kwarg, missing_id), body)
-        assert_same_as_missing(foreign, missing, (foreign_id, missing_id))
+        if route == "users-recommendations":
+            # Any id names a visitor: B's user is one A never saw, served A's cold-start list.
+            assert _result_ids(foreign) == _result_ids(missing) == ["shared", "a-only"]
+        else:
+            assert_same_as_missing(foreign, missing, (foreign_id, missing_id))
         # B still sees its own row, unchanged.
         assert call(world.api_b, "get", _detail_path(route, kwarg, foreign_id)).status_code == 200
 
@@ -139,6 +163,7 @@ def _detail_case(
             "users-detail": "shared-user",
             "users-recommendations": "shared-user",
             "jobs-detail": str(world.job_a.pk),
+            "experiments-results": str(world.experiment_a.pk),
         }[route]
 
     def other_ids(world: World) -> tuple[str, str]:
@@ -148,6 +173,7 @@ def _detail_case(
             "users-detail": ("b-only-user", MISSING),
             "users-recommendations": ("b-only-user", MISSING),
             "jobs-detail": (str(world.job_b.pk), str(uuid.uuid4())),
+            "experiments-results": (str(world.experiment_b.pk), "999999999"),
         }[route]
 
     return Case(
@@ -246,7 +272,7 @@ def _batch_case(route: str, key: str, own_rows: list[Any], other_rows: list[Any]
             foreign_error = assert_error(response, 400, "validation_error")
             missing_error = assert_error(missing, 400, "validation_error")
             assert foreign_error["message"] == missing_error["message"]
-            assert [(d["row"], d["field"]) for d in foreign_error["details"]] == [(0, "item")]
+            assert [(d["row"], d["field"]) for d in foreign_error["details"]] == [(1, "item")]
             foreign_message = foreign_error["details"][0]["message"]
             assert (
                 foreign_message.replace("b-only", MISSING) == missing_error["details"][0]["message"]
@@ -350,6 +376,31 @@ def _models_case() -> Case:
         assert {"of": world.b.slug} not in listed(world.api_a)
 
     return Case(path=lambda world: reverse("models-list"), body=None, own=own, other=other)
+
+
+def _experiment_results(world: World, response: ApiResponse) -> None:
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["id"], body["name"]) == (world.experiment_a.pk, f"{world.a.slug} test")
+    assert [v["lists"] for v in body["variants"]] == [0, 0]
+
+
+def _experiments_case() -> Case:
+    """Experiments: each tenant lists its own."""
+
+    def listed(client: APIClient) -> list[Any]:
+        response = client.get(reverse("experiments-list"))
+        assert response.status_code == 200, response.content
+        return [row["id"] for row in response.json()["results"]]
+
+    def own(world: World) -> None:
+        assert listed(world.api_a) == [world.experiment_a.pk]
+
+    def other(world: World) -> None:
+        assert listed(world.api_b) == [world.experiment_b.pk]
+        assert world.experiment_b.pk not in listed(world.api_a)
+
+    return Case(path=lambda world: reverse("experiments-list"), body=None, own=own, other=other)
 
 
 def _search_case() -> Case:
@@ -466,6 +517,10 @@ CASES: dict[tuple[str, str], Case] = {
     ("popular", "get"): _ranking_case("popular"),
     ("trending", "get"): _ranking_case("trending"),
     ("models-list", "get"): _models_case(),
+    ("experiments-list", "get"): _experiments_case(),
+    ("experiments-results", "get"): _detail_case(
+        "experiments-results", "experiment_id", "get", None, _experiment_results
+    ),
 }
 
 

@@ -59,11 +59,11 @@ CASES: dict[str, tuple[Callable[[APIClient], ApiResponse], int, str, str | None]
         )
         for raw in BAD_FLAGS
     },
-    "recommend-unknown-user": (
-        get("/api/v1/users/nope/recommendations"),
-        404,
-        "not_found",
-        None,
+    "recommend-empty-context": (
+        get(RECOMMEND, context_items=""),
+        400,
+        "validation_error",
+        "context_items",
     ),
     # search: the query
     "search-no-query": (post_json({"count": 3}), 400, "validation_error", "query"),
@@ -166,12 +166,12 @@ def test_a_body_that_is_not_an_object_is_named_as_such(read_only_api: APIClient,
 def test_unknown_ids_name_the_id(read_only_api: APIClient) -> None:
     item = assert_error(read_only_api.get("/api/v1/items/nope/similar"), 404, "not_found")
     assert "'nope'" in item["message"]
-    user = assert_error(read_only_api.get("/api/v1/users/nope/recommendations"), 404, "not_found")
-    assert "'nope'" in user["message"]
     searched = assert_error(
         read_only_api.post(SEARCH, {"query": "x", "user": "nope"}, format="json"), 404, "not_found"
     )
-    assert searched == user
+    assert searched["message"] == "No user with id 'nope'."
+    # A never-seen user is a visitor to recommend to, not an error (the cold-start list).
+    assert read_only_api.get("/api/v1/users/nope/recommendations").status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,14 @@ from tests.retrieval.conftest import (
 
 AVAILABLE = [i for i in ITEM_IDS if i not in UNAVAILABLE]
 SEEN_BY_BUYER = {item_id for item_id, _ in BUYER_EVENTS}
-RESULT_KEYS = {"recommendation_id", "model_version", "config_version", "content_space", "items"}
+RESULT_KEYS = {
+    "recommendation_id",
+    "model_version",
+    "config_version",
+    "content_space",
+    "experiment",
+    "items",
+}
 
 Vector = npt.NDArray[np.float32]
 

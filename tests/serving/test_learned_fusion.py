@@ -91,6 +91,7 @@ def test_the_ranker_is_trained_recorded_listed_and_serves(tenant: Tenant, api: A
         serving, user_pk = serving_for_user(tenant, user)
         loaded = version_ranker(serving)
         assert loaded is not None
+        assert user_pk is not None
         history = user_history(user_id=user_pk, serving=serving, exclude_types=None)
         sources = enabled_sources(serving.config)
         candidates = user_candidates(

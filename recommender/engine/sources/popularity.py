@@ -124,7 +124,9 @@ POPULAR_SPEC = SourceSpec(
     default_weight=0.1,
     ranking=True,
     always_trained=True,
-    user_phrase="Popular{where} this week",
+    # Activity decays with this half-life: the span an explanation names.
+    user_phrase="Popular{where} in the last {window}",
+    window_setting="half_life_days",
 )
 TRENDING_SPEC = SourceSpec(
     name="trending",
@@ -133,5 +135,6 @@ TRENDING_SPEC = SourceSpec(
     settings={"window_days": Setting(float, 0.01, 365.0, 7.0, "the recent window compared")},
     ranking=True,
     always_trained=True,
-    user_phrase="Trending{where} this week",
+    user_phrase="Trending{where} in the last {window}",
+    window_setting="window_days",
 )

@@ -85,9 +85,10 @@ class SourceSpec:
       `ranking`: every user gets the same list (also its own endpoint when `endpoint`).
     - `always_trained`: trained whatever its weight (its endpoint and the cold-user chain need it).
     - `user_phrase` / `item_phrase`: the sentence when this source explains an item in a user's
-      list (`{where}` becomes " in <category>" under a category filter) / in an item's similar
-      list (`{seed}` becomes the item's title); personal evidence ("Because you ...") wins over
-      `user_phrase` when the source names a history item.
+      list (`{where}` becomes " in <category>" under a category filter; `{window}` the span of
+      days its `window_setting` configures, "7 days") / in an item's similar list (`{seed}`
+      becomes the item's title); personal evidence ("Because you ...") wins over `user_phrase`
+      when the source names a history item.
     """
 
     name: str
@@ -101,6 +102,7 @@ class SourceSpec:
     always_trained: bool = False
     user_phrase: str = "Recommended for you"
     item_phrase: str = "Recently added"
+    window_setting: str | None = None
     prepare: Callable[[TrainingInputs], Mapping[str, Any] | None] = lambda inputs: {}
     unavailable: str = ""
 
@@ -111,6 +113,14 @@ class SourceSpec:
             raise ValueError(f"source {self.name!r}: 'weight' is common to all sources")
         if not WEIGHT.low <= self.default_weight <= WEIGHT.high:
             raise ValueError(f"source {self.name!r}: default weight out of range")
+
+    def phrase(self, settings: Mapping[str, Any], where: str = "") -> str:
+        """`user_phrase` with its placeholders filled from the source's `settings`."""
+        text = self.user_phrase.replace("{where}", where)
+        if self.window_setting is not None:
+            days = settings.get(self.window_setting, self.settings[self.window_setting].default)
+            text = text.replace("{window}", describe_days(float(days)))
+        return text
 
     def defaults(self) -> dict[str, Any]:
         """The source's section of the default configuration."""
@@ -168,3 +178,14 @@ def trained_sources(config: Mapping[str, Any]) -> list[str]:
 def similar_item_sources(config: Mapping[str, Any]) -> list[str]:
     """The enabled sources that answer /items/{id}/similar."""
     return [name for name in enabled_sources(config) if SOURCE_SPECS[name].similar_items]
+
+
+def describe_days(days: float) -> str:
+    """A span of days as an explanation says it: "day", "7 days", "12 hours"."""
+    if days < 1:
+        hours = max(1, round(days * 24))
+        return "hour" if hours == 1 else f"{hours} hours"
+    whole = round(days, 1)
+    if whole == 1:
+        return "day"
+    return f"{whole:g} days"

@@ -29,6 +29,10 @@ from recommender.stores import ingest_writes
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
 
+# A batch's rows are numbered from 1, as a file import numbers its data rows: the same fault
+# gets the same row number whichever way it arrived.
+API_FIRST_ROW = 1
+
 
 def _reject(errors: RowErrors, noun: str) -> ApplicationError:
     rows = errors.rows_at_fault()
@@ -151,7 +155,7 @@ def items_upsert_batch(*, tenant: Tenant, payload: Any) -> dict[str, int]:
     """Validate `{"items": [...]}` whole; upsert it whole or raise with every faulty row."""
     rows = check_batch_shape(payload, "items")
     errors = RowErrors()
-    parsed = validate_items(rows, errors)
+    parsed = validate_items(rows, errors, first_row=API_FIRST_ROW)
     if errors:
         raise _reject(errors, "items")
     return write_items(tenant, parsed)
@@ -161,7 +165,7 @@ def items_upsert_batch(*, tenant: Tenant, payload: Any) -> dict[str, int]:
 def users_upsert_batch(*, tenant: Tenant, payload: Any) -> dict[str, int]:
     rows = check_batch_shape(payload, "users")
     errors = RowErrors()
-    parsed = validate_users(rows, errors)
+    parsed = validate_users(rows, errors, first_row=API_FIRST_ROW)
     if errors:
         raise _reject(errors, "users")
     return write_users(tenant, parsed)
@@ -172,7 +176,9 @@ def interactions_store_batch(*, tenant: Tenant, payload: Any) -> dict[str, int]:
     """Validate `{"interactions": [...]}`; unknown users are created, unknown items are faults."""
     rows = check_batch_shape(payload, "interactions")
     errors = RowErrors()
-    parsed, item_ids = validate_interactions(tenant, rows, errors, received_at=timezone.now())
+    parsed, item_ids = validate_interactions(
+        tenant, rows, errors, received_at=timezone.now(), first_row=API_FIRST_ROW
+    )
     if errors:
         raise _reject(errors, "interactions")
     return write_interactions(tenant, parsed, item_ids)

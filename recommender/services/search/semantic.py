@@ -85,6 +85,7 @@ def _response(
         "model_version": None,
         "config_version": config_version.version if config_version else None,
         "content_space": space.pk,
+        "experiment": None,  # A/B tests split recommendations only
         "items": items,
     }
 

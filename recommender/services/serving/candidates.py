@@ -87,7 +87,7 @@ def _gather(sources: Sequence[str], read: Callable[[SourceReader, str], SourceRe
 def user_candidates(
     *,
     serving: Serving,
-    user_id: int,
+    user_id: int | None,
     history: History,
     pool: int,
     item_filter: ItemFilter,

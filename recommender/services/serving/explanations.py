@@ -47,9 +47,12 @@ def _category_phrase(item: Any, rules: Rules) -> str:
     return f" in {wanted[0]}" if wanted else ""
 
 
-def _user_text(source: str, item: Any, rules: Rules) -> str:
-    """The source's own sentence for an item in a user's (or a ranking's) list."""
-    return SOURCE_SPECS[source].user_phrase.replace("{where}", _category_phrase(item, rules))
+def _user_text(serving: Serving, source: str, item: Any, rules: Rules) -> str:
+    """The source's own sentence for an item in a user's (or a ranking's) list, with the window
+    the serving model was trained with (the configuration's before any training)."""
+    trained = (serving.version.sources.get(source) or {}) if serving.version else {}
+    settings = trained.get("settings") or serving.config["sources"].get(source, {})
+    return SOURCE_SPECS[source].phrase(settings, _category_phrase(item, rules))
 
 
 def _closest_evidence(
@@ -123,7 +126,7 @@ def for_user(
                 entry["because_of"]["similarity"] = round(similarity, 6)
             entry["text"] = f"Because you {VERBS.get(kind, 'interacted with')} {title}"
         else:
-            entry["text"] = _user_text(source, items[item], rules)
+            entry["text"] = _user_text(serving, source, items[item], rules)
         out[item] = entry
     return out
 
@@ -139,12 +142,42 @@ def for_item(
 
 
 def for_ranking(
-    *, ranking: str, ranked: Sequence[int], items: Mapping[int, Any], rules: Rules
+    *,
+    serving: Serving,
+    ranking: str,
+    ranked: Sequence[int],
+    items: Mapping[int, Any],
+    rules: Rules,
 ) -> dict[int, dict[str, Any]]:
     return {
         item: {
             "sources": [{"source": ranking, "share": 1.0}],
-            "text": _user_text(ranking, items[item], rules),
+            "text": _user_text(serving, ranking, items[item], rules),
         }
         for item in ranked
     }
+
+
+def for_session(
+    *,
+    serving: Serving,
+    ranked: Sequence[tuple[int, dict[str, float]]],
+    because: Mapping[str, Mapping[int, int]],
+    seed_titles: Mapping[int, str],
+    items: Mapping[int, Any],
+    rules: Rules,
+) -> dict[int, dict[str, Any]]:
+    """A session list: each item's sentence names the context item that brought it (the
+    neighbour lists say which; content similarity names the first, the item on screen)."""
+    first_seed = next(iter(seed_titles))
+    out = {}
+    for item, shares in ranked:
+        source = _dominant(shares)
+        spec = SOURCE_SPECS[source]
+        if spec.similar_items:
+            seed = because.get(source, {}).get(item, first_seed)
+            text = spec.item_phrase.replace("{seed}", seed_titles.get(seed, ""))
+        else:  # the cold-start chain or padding, when the context had no neighbours
+            text = _user_text(serving, source, items[item], rules)
+        out[item] = {"sources": _sources(shares), "text": text}
+    return out

@@ -35,6 +35,20 @@ class History:
         return not self.weights
 
 
+def empty_history() -> History:
+    """The history of a visitor never seen: no events, nothing to exclude."""
+    return History(
+        reading=user_reads.UserReading(
+            recent=[],
+            excluded=set(),
+            item_vectors={},
+            text_vector=None,
+            factor=None,
+            als_items=None,
+        )
+    )
+
+
 def user_history(
     *, user_id: int, serving: Serving, exclude_types: tuple[str, ...] | None
 ) -> History:

@@ -18,7 +18,7 @@ from recommender.engine.exploration import fresh_slots, reserve_fresh
 from recommender.engine.fusion import Fused, fuse
 from recommender.engine.sources import enabled_sources
 from recommender.engine.sources.registry import similar_item_sources
-from recommender.selectors import access_item_by_external_id
+from recommender.selectors import access_item_by_external_id, items_named
 from recommender.services.encoding.spaces import active_space
 from recommender.services.serving import explanations
 from recommender.services.serving.candidates import (
@@ -26,8 +26,8 @@ from recommender.services.serving.candidates import (
     item_candidates,
     user_candidates,
 )
-from recommender.services.serving.history import History, user_history
-from recommender.services.serving.params import parse_count, parse_flag
+from recommender.services.serving.history import History, empty_history, user_history
+from recommender.services.serving.params import parse_context_items, parse_count, parse_flag
 from recommender.services.serving.ranking import (
     LoadedRanker,
     fresh_share,
@@ -36,9 +36,11 @@ from recommender.services.serving.ranking import (
     version_ranker,
 )
 from recommender.services.serving.rules import Rules, parse_rules
+from recommender.services.serving.session import context_seeds, session_candidates
 from recommender.services.serving.side_by_side import run_after
 from recommender.services.serving.source_reads import ranking_candidates
 from recommender.services.serving.state import Serving, serving_for, serving_for_user
+from recommender.services.serving.variants import Variant
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
 
@@ -242,6 +244,7 @@ def _log_served(
     recommendation_id and is attributed by it later, so nothing waits for the row."""
     item_ids = [r.item for r in ranked]
     version_id = serving.version.pk if serving.version else None
+    variant_id = serving.variant.id if serving.variant else None
     run_after(
         lambda: candidate_store.log_served_list(
             tenant_id=serving.tenant.pk,
@@ -251,6 +254,7 @@ def _log_served(
             item_ids=item_ids,
             version_id=version_id,
             config_version=serving.config_version,
+            variant_id=variant_id,
         )
     )
 
@@ -280,8 +284,16 @@ def _log_and_render(
         "model_version": serving.version.label if serving.version else None,
         "config_version": serving.config_version,
         "content_space": serving.content_space.pk if serving.content_space else None,
+        "experiment": _experiment(serving.variant),
         "items": rendered,
     }
+
+
+def _experiment(variant: Variant | None) -> dict[str, Any] | None:
+    """The A/B test and variant that served the list, for the client's own analytics."""
+    if variant is None:
+        return None
+    return {"id": variant.experiment_id, "variant": variant.name}
 
 
 @dataclass(frozen=True)
@@ -289,15 +301,27 @@ class ListRequest:
     count: int
     explain: bool
     rules: Rules
+    context_items: list[str]
 
 
-def parse_list_request(serving: Serving, params: Sequence[tuple[str, str]]) -> ListRequest:
+# Parameters only a user's recommendations take.
+USER_PARAMS = frozenset({"context_items"})
+
+
+def parse_list_request(
+    serving: Serving,
+    params: Sequence[tuple[str, str]],
+    extra_params: frozenset[str] = frozenset(),
+) -> ListRequest:
     """count, explain and the rules from a request's query parameters (400s on bad input)."""
     values = dict(params)
     return ListRequest(
         count=parse_count(values.get("count")),
         explain=parse_flag(values.get("explain"), "explain"),
-        rules=parse_rules(tenant=serving.tenant, config=serving.config, params=params),
+        rules=parse_rules(
+            tenant=serving.tenant, config=serving.config, params=params, extra_params=extra_params
+        ),
+        context_items=parse_context_items(values.get("context_items")),
     )
 
 
@@ -309,17 +333,36 @@ def recommend_for_user(
     config: dict[str, Any] | None = None,
     log: bool = True,
 ) -> dict[str, Any]:
-    """The fused list for a user; cold users walk the fallback chain.
+    """The fused list for a user; cold and never-seen users walk the fallback chain, and
+    `context_items` in `params` (what the visitor looks at now) seed a session-based list.
 
     `config` replaces the active configuration and `log=False` serves without a served-list
     record (the admin's preview of a draft)."""
     serving, user_pk = serving_for_user(tenant, user_id, config)
-    request = parse_list_request(serving, params)
+    request = parse_list_request(serving, params, USER_PARAMS)
     count, explain, rules = request.count, request.explain, request.rules
-    history = user_history(user_id=user_pk, serving=serving, exclude_types=rules.exclude_seen)
+    history = (
+        user_history(user_id=user_pk, serving=serving, exclude_types=rules.exclude_seen)
+        if user_pk is not None
+        else None
+    )
     pool = _pool(count)
+    context = items_named(tenant, request.context_items) if request.context_items else {}
+    if context:
+        return _session_list(
+            serving=serving,
+            user_pk=user_pk,
+            history=history,
+            request=request,
+            context=context,
+            log=log,
+        )
     ranker = None
-    if history.is_empty:
+    if history is None or user_pk is None:
+        # A visitor never seen: the cold-start chain, nothing personal to read.
+        history = empty_history()
+        candidates, weights = _cold_start(serving, None, history, pool, rules)
+    elif history.is_empty:
         candidates, weights = _cold_start(serving, user_pk, history, pool, rules)
     else:
         sources = enabled_sources(serving.config)
@@ -368,11 +411,68 @@ def recommend_for_user(
     )
 
 
+def _session_list(
+    *,
+    serving: Serving,
+    user_pk: int | None,
+    history: History | None,
+    request: ListRequest,
+    context: dict[str, tuple[int, str]],
+    log: bool,
+) -> dict[str, Any]:
+    """Items like those in the visitor's context (in the request's order), minus the user's
+    excluded items; the cold-start chain when the context has no neighbours yet."""
+    count, rules = request.count, request.rules
+    seeds = context_seeds([context[i][0] for i in request.context_items if i in context])
+    excluded = set(history.excluded) if history is not None else set()
+    candidates = session_candidates(
+        serving=serving,
+        seeds=seeds,
+        exclude=excluded,
+        pool=_pool(count),
+        item_filter=rules.item_filter,
+    )
+    weights = {name: serving.weight(name) for name in candidates.scores}
+    if not candidates.scores:
+        candidates, weights = _cold_start(
+            serving, user_pk, history or empty_history(), _pool(count), rules
+        )
+    ranked, items = _finish(
+        serving=serving,
+        candidates=candidates,
+        weights=weights,
+        rules=rules,
+        count=count,
+        exclude=sorted(excluded | set(seeds)),
+    )
+    texts = None
+    if request.explain:
+        texts = explanations.for_session(
+            serving=serving,
+            ranked=[(r.item, r.shares) for r in ranked],
+            because=candidates.because,
+            seed_titles=dict(context.values()),
+            items=items,
+            rules=rules,
+        )
+    return _log_and_render(
+        serving=serving,
+        endpoint="recommendations",
+        user_id=user_pk,
+        ranked=ranked,
+        items=items,
+        texts=texts,
+        log=log,
+    )
+
+
 def _cold_start(
-    serving: Serving, user_id: int, history: History, pool: int, rules: Rules
+    serving: Serving, user_id: int | None, history: History, pool: int, rules: Rules
 ) -> tuple[Candidates, dict[str, float]]:
     """Profile text if any, then trending, then popular: the first that yields items."""
     for source in COLD_USER_CHAIN:
+        if user_id is None and source == "content":
+            continue  # a visitor never seen has no profile text
         found = user_candidates(
             serving=serving,
             user_id=user_id,
@@ -462,7 +562,11 @@ def ranked_list(
     texts = None
     if explain:
         texts = explanations.for_ranking(
-            ranking=ranking, ranked=[r.item for r in ranked], items=items, rules=rules
+            serving=serving,
+            ranking=ranking,
+            ranked=[r.item for r in ranked],
+            items=items,
+            rules=rules,
         )
     return _log_and_render(
         serving=serving, endpoint=ranking, user_id=None, ranked=ranked, items=items, texts=texts

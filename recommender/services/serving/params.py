@@ -38,3 +38,22 @@ def parse_flag(raw: Any, name: str) -> bool:
         f"'{name}' must be true or false.",
         details=[{"field": name, "message": "not a boolean"}],
     )
+
+
+# recommender/api/schemas.py documents `context_items` from this same constant.
+MAX_CONTEXT_ITEMS = 20
+
+
+def parse_context_items(raw: str | None) -> list[str]:
+    """`context_items=a,b`: the ids of what the visitor looks at now, most relevant first (at
+    most MAX_CONTEXT_ITEMS, none empty; a repeated id counts once)."""
+    if raw is None:
+        return []
+    ids = raw.split(",")
+    if not raw or any(not i.strip() for i in ids) or len(ids) > MAX_CONTEXT_ITEMS:
+        raise ApplicationError(
+            "validation_error",
+            f"'context_items' must be 1 to {MAX_CONTEXT_ITEMS} comma-separated item ids.",
+            details=[{"field": "context_items", "message": "invalid"}],
+        )
+    return list(dict.fromkeys(ids))

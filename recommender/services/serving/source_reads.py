@@ -43,7 +43,7 @@ class UserAsk:
     """What a reader gets for one user's candidates."""
 
     serving: Serving
-    user_id: int
+    user_id: int | None  # None: a visitor never seen (no profile to read)
     history: History
     pool: int
     item_filter: ItemFilter
@@ -88,6 +88,16 @@ def _item_to_item(
                 best[neighbour] = (contribution, seed)
     top = sorted(totals.items(), key=lambda pair: (-pair[1], pair[0]))[:k]
     return top, {item: best[item][1] for item, _ in top}
+
+
+def seeded_neighbours(
+    serving: Serving, source: str, seeds: dict[int, float], k: int, exclude: set[int]
+) -> tuple[list[tuple[int, float]], dict[int, int]]:
+    """A source's neighbours of weighted seed items (a session's context): the top `k` and the
+    seed that contributed most to each; nothing when the version did not train the source."""
+    if not serving.trained(source):
+        return [], {}
+    return _item_to_item(serving, source, seeds, k, exclude)
 
 
 def _folded_in_factor(
@@ -206,7 +216,7 @@ class ContentVectors(SourceReader):
 
     def for_user(self, name: str, ask: UserAsk) -> SourceRead:
         serving = ask.serving
-        if serving.content_space is None:
+        if serving.content_space is None or ask.user_id is None:
             return SourceRead()
         profile = user_profile(
             user_id=ask.user_id,

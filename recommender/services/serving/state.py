@@ -6,9 +6,9 @@ from typing import Any
 
 from recommender import candidate_store
 from recommender.models import EmbeddingSpace, ModelVersion, RecommenderConfig
-from recommender.selectors import unknown_user
 from recommender.services.config import active_config, with_defaults
 from recommender.services.serving.process_cache import ProcessCache
+from recommender.services.serving.variants import Variant, variant_for
 from tenants.models import Tenant
 
 
@@ -22,6 +22,8 @@ class Serving:
     version: ModelVersion | None
     content_space: EmbeddingSpace | None
     cf_space: EmbeddingSpace | None
+    # The A/B variant whose configuration replaced the active one for this request.
+    variant: Variant | None = None
 
     def weight(self, source: str) -> float:
         return float(self.config["sources"][source]["weight"])
@@ -79,10 +81,22 @@ def serving_for(tenant: Tenant, config: dict[str, Any] | None = None) -> Serving
 
 def serving_for_user(
     tenant: Tenant, user_external_id: str, config: dict[str, Any] | None = None
-) -> tuple[Serving, int]:
-    """serving_for, and the id of the tenant's user, in the same round trip. Another tenant's
-    user is as unknown as a missing one (the lookup takes the tenant's id)."""
+) -> tuple[Serving, int | None]:
+    """serving_for, and the id of the tenant's user (None: a visitor never seen, served as
+    anonymous), in the same round trip. Another tenant's user is as unknown as a missing one
+    (the lookup takes the tenant's id).
+
+    Under a running experiment the user's variant replaces the active configuration, unless
+    `config` (a draft preview) does."""
     state = candidate_store.serving_state(tenant.pk, user_external_id)
-    if state.user_id is None:
-        raise unknown_user(user_external_id)
-    return _serving_in_state(tenant, state, config), state.user_id
+    serving = _serving_in_state(tenant, state, config)
+    if config is None and state.experiment_id is not None:
+        variant = variant_for(tenant, state.experiment_id, user_external_id)
+        if variant is not None:
+            serving = replace(
+                serving,
+                config=variant.config,
+                config_version=variant.config_version,
+                variant=variant,
+            )
+    return serving, state.user_id

@@ -1,0 +1,2 @@
+"""A/B tests of configurations: drafting, starting, stopping and promoting experiments
+(`lifecycle`), and their results (`results`)."""
