@@ -8,6 +8,7 @@ from recommender.models import Item, Job
 from recommender.services.encoding.spaces import active_space
 from recommender.services.jobs.lifecycle import job_create
 from recommender.services.jobs.recovery import jobs_recover_stale
+from tenants.locks import TenantLock, tenant_lock
 from tenants.models import Tenant
 
 
@@ -19,7 +20,7 @@ def encoding_request(*, tenant: Tenant) -> Job | None:
     that time are encoded by it too.
     """
     # Serialises concurrent requests of one tenant, so two batches cannot both queue a job.
-    Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+    tenant_lock(tenant.pk, TenantLock.ENCODE_REQUEST)
     waiting = (
         Job.objects.for_tenant(tenant)
         .filter(kind=Job.Kind.ENCODE, status=Job.Status.QUEUED)

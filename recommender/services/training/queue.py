@@ -10,13 +10,14 @@ from django.utils import timezone
 from recommender.models import Interaction, Job, ModelVersion
 from recommender.services.config import active_config
 from recommender.services.jobs.lifecycle import job_create
+from tenants.locks import TenantLock, tenant_lock
 from tenants.models import Tenant
 
 
 @transaction.atomic
 def training_request(*, tenant: Tenant) -> Job | None:
     """Queue a train job unless one is queued or running already."""
-    Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+    tenant_lock(tenant.pk, TenantLock.TRAIN_REQUEST)
     busy = (
         Job.objects.for_tenant(tenant)
         .filter(kind=Job.Kind.TRAIN, status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
