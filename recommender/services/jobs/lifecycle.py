@@ -28,6 +28,7 @@ from django.utils import timezone
 from recommender.models import Job
 from recommender.services.jobs.kinds import DEFAULT_QUEUE, JOB_KINDS, JobService, job_kind
 from recommender.services.jobs.kinds import ProgressReport as ProgressReport  # for job services
+from recommender.services.jobs.retry import run_retrying
 from recsys_platform.celery import app as celery_app
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
@@ -328,11 +329,12 @@ def job_run(
                 raise ApplicationError(
                     "unknown_kind", f"No service runs jobs of kind {job.kind!r}."
                 )
+            # A deadlock or lock timeout reruns the service (`jobs.retry`), not fails the job.
             if heartbeat is None:
-                counts = service(job=job, report=report)
+                counts = run_retrying(lambda: service(job=job, report=report))
             else:
                 with heartbeat:
-                    counts = service(job=job, report=report)
+                    counts = run_retrying(lambda: service(job=job, report=report))
         except JobSupersededError:
             logger.warning("job %s: superseded by a later attempt; this runner stops", job.pk)
         except ApplicationError as exc:
