@@ -28,6 +28,7 @@ import _bench_data  # noqa: F401  (sets up Django and the benchmarks' data folde
 import numpy as np
 import numpy.typing as npt
 from _bench_data import ROOT
+from django.core.management import call_command
 from django.db import connection, transaction
 from retrieval_latency import latency_stats, machine_info
 
@@ -173,6 +174,7 @@ def main() -> None:
     args = parser.parse_args()
 
     load_before = os.getloadavg()
+    call_command("migrate", verbosity=0)
     a, _ = tenant_get_or_create(slug="iso-a", name="Isolation A")
     b, _ = tenant_get_or_create(slug="iso-b", name="Isolation B")
     a_ids, b_ids = reset(a, args.items), reset(b, args.items)
@@ -219,6 +221,8 @@ def main() -> None:
             ratio <= TARGET_P99_RATIO and busy["lock_failures"] == 0 and churn.error is None
         ),
     }
+    with connection.cursor() as cursor:
+        cursor.execute("RESET lock_timeout")  # the clean-up's concurrent detach may wait
     for space in EmbeddingSpace.objects.for_tenant(b):
         vectorstore.drop_space(space)
         space.delete()
