@@ -292,6 +292,7 @@ def load_item_vectors(
     """Write vectors in chunks with the platform's own upsert, with the space's index dropped
     (rebuilt once by `build_space_index`: far faster than growing the graph row by row)."""
     vectorstore.drop_space(space)  # its index, and any vectors of an earlier partial load
+    vectorstore.space_create(space, attach=False)  # attached with its index by build_space_index
     started = time.perf_counter()
     for start in range(0, len(ids), VECTOR_CHUNK):
         stop = start + VECTOR_CHUNK

@@ -143,7 +143,6 @@ ARTIFACT_TABLES = (
     "recommender_itemneighbours",
     "recommender_useritems",
     "recommender_itemranking",
-    "recommender_uservector",
 )
 
 
@@ -151,7 +150,8 @@ def analyze_artifacts() -> None:
     """Refresh the planner's statistics of the tables a training run filled. Until autoanalyze
     came round (a minute later), the planner took the new version's id for a rare value and
     walked the version_id index through every one of its rows: neighbour lists read in 4-5 ms
-    instead of 0.5 and recommendations took 1.8x as long (benchmarks/, right after training)."""
+    instead of 0.5 and recommendations took 1.8x as long (benchmarks/, right after training).
+    A space's vector partitions are analysed when they are indexed (`vectorstore.space_index`)."""
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {', '.join(ARTIFACT_TABLES)}")
 

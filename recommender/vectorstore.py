@@ -7,7 +7,8 @@ literals (never user input): the planner matches a partial index only against a 
 predicate, and the cast to `vector(dim)` must equal the indexed expression.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -65,30 +66,191 @@ def _is_ip(space: EmbeddingSpace) -> bool:
     return space.metric == EmbeddingSpace.Metric.INNER_PRODUCT
 
 
-def ensure_space_index(space: EmbeddingSpace) -> None:
-    """Create the space's own HNSW index (cosine, or inner product for CF factors), restricted
-    to its rows."""
-    space_id, dim = _literals(space)
-    ops = "vector_ip_ops" if _is_ip(space) else "vector_cosine_ops"
+ITEM_TABLE = "recommender_itemvector"
+USER_TABLE = "recommender_uservector"
+# Memory for one HNSW build: a graph that does not fit is built on disk, many times slower (100,000
+# CF factors of 65 dimensions need ~100 MB). Set for the building session only.
+INDEX_BUILD_WORK_MEM = "512MB"
+
+
+def partition_name(table: str, space: EmbeddingSpace) -> str:
+    """The space's own partition of `table` (LIST partitions on space_id, migration 0012)."""
+    space_id, _ = _literals(space)
+    return f"{table}_p{space_id}"
+
+
+def _ops(space: EmbeddingSpace) -> str:
+    return "vector_ip_ops" if _is_ip(space) else "vector_cosine_ops"
+
+
+def _index_sql(space: EmbeddingSpace, *, concurrently: bool) -> str:
+    _, dim = _literals(space)
+    how = "CONCURRENTLY " if concurrently else ""
+    # No WHERE: the partition holds the space's rows only.
+    return (
+        f"CREATE INDEX {how}IF NOT EXISTS {space.index_name}"
+        f" ON {partition_name(ITEM_TABLE, space)}"
+        f" USING hnsw ({_expr(dim)} {_ops(space)})"
+        f" WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION})"
+    )
+
+
+def _attached(cursor: Any, partition: str) -> bool | None:
+    """None: no such table; False: a table of its own (or detach pending); True: attached."""
+    cursor.execute(
+        "SELECT i.inhdetachpending FROM pg_class c"
+        " LEFT JOIN pg_inherits i ON i.inhrelid = c.oid"
+        " WHERE c.relname = %s AND c.relnamespace = current_schema()::regnamespace",
+        [partition],
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return row[0] is False
+
+
+def _create_detached(cursor: Any, table: str, space: EmbeddingSpace) -> str:
+    """The partition as a table of its own, not yet attached: its creation locks nothing that
+    another space's statements use. Its CHECK lets ATTACH skip the scan that proves its rows
+    belong; LIKE ... INCLUDING INDEXES gives it the parent's unique indexes, which ATTACH then
+    adopts instead of building them."""
+    space_id, _ = _literals(space)
+    partition = partition_name(table, space)
+    cursor.execute(
+        f"CREATE TABLE IF NOT EXISTS {partition}"
+        f" (LIKE {table} INCLUDING DEFAULTS INCLUDING INDEXES,"
+        f" CONSTRAINT {partition}_space CHECK (space_id = {space_id}))"
+    )
+    return partition
+
+
+def _attach(cursor: Any, table: str, space: EmbeddingSpace) -> None:
+    """Attach the space's partition: SHARE UPDATE EXCLUSIVE on the parent, which reads and
+    writes of other spaces do not conflict with."""
+    space_id, _ = _literals(space)
+    partition = partition_name(table, space)
+    if _attached(cursor, partition):
+        return
+    cursor.execute(f"ALTER TABLE {table} ATTACH PARTITION {partition} FOR VALUES IN ({space_id})")
+
+
+# The first key of the session advisory lock that serialises one space's partition DDL (two
+# encode jobs of a tenant may create the same space's partitions; two cleanups drop them). The
+# keys of `tenants.locks` are small purpose numbers: no collision.
+SPACE_DDL_LOCK = 1000
+# Second keys of the per-table detach locks (`_detach_concurrently`): negative, as space ids are
+# positive.
+TABLE_DETACH_LOCKS = {ITEM_TABLE: -1, USER_TABLE: -2}
+
+
+@contextmanager
+def _space_ddl(space: EmbeddingSpace) -> Iterator[Any]:
+    space_id, _ = _literals(space)
     with connection.cursor() as cursor:
-        # PostgreSQL refuses CREATE INDEX on a table with pending (deferred) FK checks, which a
-        # vector upsert earlier in the same transaction leaves behind: run those checks now.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        cursor.execute(
-            f"CREATE INDEX IF NOT EXISTS {space.index_name} ON recommender_itemvector "
-            f"USING hnsw ({_expr(dim)} {ops}) "
-            f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION}) "
-            f"WHERE space_id = {space_id}"
-        )
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [SPACE_DDL_LOCK, space_id])
+        try:
+            yield cursor
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [SPACE_DDL_LOCK, space_id])
+
+
+def space_create(space: EmbeddingSpace, *, attach: bool = True) -> None:
+    """Create the space's partitions of the item and user vector tables, with the (empty) HNSW
+    index on its item partition, and attach them (idempotent).
+
+    `attach=False` leaves the item partition a table of its own, to be filled through
+    `upsert_item_vectors` and indexed and attached by `space_index` (a bulk build on a table
+    no one else reads, instead of growing the graph row by row)."""
+    with _space_ddl(space) as cursor:
+        for table in (ITEM_TABLE, USER_TABLE):
+            _create_detached(cursor, table, space)
+        if attach and not _attached(cursor, partition_name(ITEM_TABLE, space)):
+            cursor.execute(_index_sql(space, concurrently=False))
+            _attach(cursor, ITEM_TABLE, space)
+        _attach(cursor, USER_TABLE, space)
+
+
+def space_index(space: EmbeddingSpace) -> None:
+    """Give the space's filled item partition its HNSW index, refresh its statistics and attach
+    it (idempotent).
+
+    Detached, it is indexed with a plain CREATE INDEX: no other session can see the table.
+    Attached and without an index (a space of an older release), CREATE INDEX CONCURRENTLY,
+    outside any transaction; inside one (the tests' transactions) a plain one, whose SHARE lock
+    is on this space's partition only."""
+    partition = partition_name(ITEM_TABLE, space)
+    with _space_ddl(space) as cursor:
+        state = _attached(cursor, partition)
+        if state and index_state(space)["valid"]:
+            return
+        if state is None:
+            _create_detached(cursor, ITEM_TABLE, space)
+        concurrently = bool(state) and not connection.in_atomic_block
+        _drop_invalid_index(cursor, space, concurrently=concurrently)
+        cursor.execute("SHOW maintenance_work_mem")
+        work_mem = cursor.fetchone()[0]
+        cursor.execute(f"SET maintenance_work_mem = '{INDEX_BUILD_WORK_MEM}'")
+        try:
+            cursor.execute(_index_sql(space, concurrently=concurrently))
+        finally:
+            cursor.execute(f"SET maintenance_work_mem = '{work_mem}'")
+        cursor.execute(f"ANALYZE {partition}")
+        _attach(cursor, ITEM_TABLE, space)
+
+
+def _drop_invalid_index(cursor: Any, space: EmbeddingSpace, *, concurrently: bool) -> None:
+    """A failed CREATE INDEX CONCURRENTLY leaves an invalid index that IF NOT EXISTS would keep."""
+    state = index_state(space)
+    if state["exists"] and not state["valid"]:
+        how = "CONCURRENTLY " if concurrently else ""
+        cursor.execute(f"DROP INDEX {how}IF EXISTS {space.index_name}")
+
+
+def ensure_space_index(space: EmbeddingSpace) -> None:
+    """The space's partitions exist and are attached, its item partition has its HNSW index
+    (cosine, or inner product for CF factors)."""
+    space_create(space, attach=False)
+    space_index(space)
 
 
 def drop_space(space: EmbeddingSpace) -> None:
-    """Drop a retired space's index and vectors."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP INDEX IF EXISTS {space.index_name}")
-        cursor.execute("DELETE FROM recommender_itemvector WHERE space_id = %s", [space.pk])
-        cursor.execute("DELETE FROM recommender_uservector WHERE space_id = %s", [space.pk])
+    """Drop a retired space's partitions (its index and vectors go with them).
+
+    Outside a transaction, as services run it (after their commit): DETACH PARTITION
+    CONCURRENTLY, which waits for the queries that may still read the partition instead of
+    blocking the parent, then DROP TABLE, which locks only the detached table. Inside a
+    transaction (tests, the benchmarks' resets) the partition is dropped in place, which takes
+    the parent's ACCESS EXCLUSIVE lock until commit: services never do that."""
+    with _space_ddl(space) as cursor:
+        for table in (ITEM_TABLE, USER_TABLE):
+            partition = partition_name(table, space)
+            state = _attached(cursor, partition)
+            if state is None:
+                continue
+            if not connection.in_atomic_block:
+                _detach_concurrently(cursor, table, partition)
+            cursor.execute(f"DROP TABLE IF EXISTS {partition}")
+
+
+def _detach_concurrently(cursor: Any, table: str, partition: str) -> None:
+    """PostgreSQL refuses a concurrent detach while any partition of the same table is pending
+    detach, so detaches of one table take turns (a session lock per table; the wait is another
+    space's cleanup, after its commit, never a query). A partition left pending by an
+    interrupted detach is finalised first: under the lock, no one else is detaching it."""
+    key = [SPACE_DDL_LOCK, TABLE_DETACH_LOCKS[table]]
+    cursor.execute("SELECT pg_advisory_lock(%s, %s)", key)
+    try:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = %s::regclass AND i.inhdetachpending",
+            [table],
+        )
+        for (pending,) in cursor.fetchall():
+            cursor.execute(f"ALTER TABLE {table} DETACH PARTITION {pending} FINALIZE")
+        if _attached(cursor, partition):
+            cursor.execute(f"ALTER TABLE {table} DETACH PARTITION {partition} CONCURRENTLY")
+    finally:
+        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", key)
 
 
 def index_state(space: EmbeddingSpace) -> dict[str, Any]:
@@ -212,9 +374,11 @@ def _upsert(
 ) -> None:
     if len(ids) == 0:
         return
+    # Into the space's partition itself: it may not be attached yet (`space_create`).
     with _cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (space_id, {key}, embedding, content_hash, updated_at)"  # noqa: S608
+            f"INSERT INTO {partition_name(table, space)}"  # noqa: S608
+            f" (space_id, {key}, embedding, content_hash, updated_at)"
             f" SELECT %s, u.id, u.embedding, u.hash, now()"
             f" FROM unnest(%s::bigint[], %s::vector[], %s::text[]) AS u(id, embedding, hash)"
             f" ON CONFLICT (space_id, {key}) DO UPDATE SET embedding = EXCLUDED.embedding,"
@@ -229,7 +393,7 @@ def upsert_item_vectors(
     hashes: Sequence[str],
     vectors: npt.NDArray[np.float32],
 ) -> None:
-    _upsert("recommender_itemvector", "item_id", space, item_ids, hashes, vectors)
+    _upsert(ITEM_TABLE, "item_id", space, item_ids, hashes, vectors)
 
 
 def upsert_user_vectors(
@@ -238,7 +402,7 @@ def upsert_user_vectors(
     hashes: Sequence[str],
     vectors: npt.NDArray[np.float32],
 ) -> None:
-    _upsert("recommender_uservector", "user_id", space, user_ids, hashes, vectors)
+    _upsert(USER_TABLE, "user_id", space, user_ids, hashes, vectors)
 
 
 def delete_user_vectors(space: EmbeddingSpace, user_ids: Sequence[int]) -> None:

@@ -16,7 +16,8 @@ def settings_digest(identity: dict[str, Any]) -> str:
 
 
 class EmbeddingSpace(TenantOwnedModel):
-    """The vectors of one encoder setting for one tenant, with its own partial HNSW index.
+    """The vectors of one encoder setting for one tenant, in its own partitions of the vector
+    tables, with its own HNSW index on its item partition (`recommender.vectorstore`).
 
     A new encoder setting makes a new space that fills in the background (building) and replaces
     the active one only when complete; the old one is then retired and its vectors dropped.
@@ -68,8 +69,12 @@ class EmbeddingSpace(TenantOwnedModel):
 class ItemVector(models.Model):
     """An item's vector in a space; `content_hash` says which text it encodes."""
 
-    space = models.ForeignKey(EmbeddingSpace, on_delete=models.CASCADE, related_name="+")
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+")
+    # Constraints in the ORM only (cascading deletes): a database foreign key from a partition
+    # locks the referenced table whenever a space's partition is attached or dropped (0012).
+    space = models.ForeignKey(
+        EmbeddingSpace, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     # No fixed dimension: spaces differ; each space's index casts to vector(dim).
     embedding = VectorField()
     content_hash = models.CharField(max_length=64)
@@ -87,8 +92,12 @@ class ItemVector(models.Model):
 class UserVector(models.Model):
     """The encoding of a user's profile text in a space (event profiles are computed on read)."""
 
-    space = models.ForeignKey(EmbeddingSpace, on_delete=models.CASCADE, related_name="+")
-    user = models.ForeignKey(EndUser, on_delete=models.CASCADE, related_name="+")
+    space = models.ForeignKey(
+        EmbeddingSpace, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    user = models.ForeignKey(
+        EndUser, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     embedding = VectorField()
     content_hash = models.CharField(max_length=64)
     updated_at = models.DateTimeField(auto_now=True)

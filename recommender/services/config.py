@@ -8,6 +8,7 @@ from django.db.models import Max
 from recommender.engine.config_schema import ConfigError, default_config, validate_config
 from recommender.models import RecommenderConfig
 from recsys_platform.errors import ApplicationError
+from tenants.locks import TenantLock, tenant_lock
 from tenants.models import Tenant
 
 
@@ -52,8 +53,8 @@ def config_save(
         raise ApplicationError(
             "invalid_config", f"The configuration is invalid: {exc}", details=exc.errors
         ) from exc
-    # Lock the tenant row: two operators saving at once get consecutive versions.
-    Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+    # Two operators saving at once get consecutive versions.
+    tenant_lock(tenant.pk, TenantLock.CONFIG_VERSION)
     last = RecommenderConfig.objects.for_tenant(tenant).aggregate(v=Max("version"))["v"] or 0
     if activate:
         RecommenderConfig.objects.for_tenant(tenant).filter(is_active=True).update(is_active=False)
@@ -70,7 +71,7 @@ def config_save(
 @transaction.atomic
 def config_activate(*, config: RecommenderConfig) -> RecommenderConfig:
     """Make `config` the active version (a rollback when it is an older one)."""
-    Tenant.objects.select_for_update().filter(pk=config.tenant_id).first()
+    tenant_lock(config.tenant_id, TenantLock.CONFIG_VERSION)
     RecommenderConfig.objects.for_tenant(config.tenant).filter(is_active=True).exclude(
         pk=config.pk
     ).update(is_active=False)

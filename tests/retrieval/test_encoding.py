@@ -183,7 +183,7 @@ def use_tiny_encoder_with(tenant: Tenant, tiny_model_dir: str, **settings: str) 
 
 
 def test_new_encoder_settings_build_a_new_space_that_replaces_the_old_one(
-    encoded: Encoded, tiny_model_dir: str
+    encoded: Encoded, tiny_model_dir: str, django_capture_on_commit_callbacks: Any
 ) -> None:
     tenant, old = encoded.tenant, encoded.space
     old_vectors = stored_item_vectors(tenant, old)
@@ -195,7 +195,10 @@ def test_new_encoder_settings_build_a_new_space_that_replaces_the_old_one(
         serving = active_space(tenant.pk)
         seen.append((building.status, serving.pk if serving else None))
 
-    counts = encode_tenant(tenant=tenant, report=report)
+    # The old space's partitions are dropped after the switch commits.
+    with django_capture_on_commit_callbacks(execute=True) as dropped:
+        counts = encode_tenant(tenant=tenant, report=report)
+    assert dropped
     new = EmbeddingSpace.objects.for_tenant(tenant).get(pk=counts["space"])
     assert new.pk != old.pk
     # While it filled, the new space was building and the old one kept serving.

@@ -111,7 +111,7 @@ def indexed(db: Any, twin_spaces: tuple[Space, Space]) -> Space:
     return twin_spaces[0]
 
 
-def test_the_first_space_is_active_with_its_own_partial_index(
+def test_the_first_space_is_active_with_its_own_partition_and_index(
     tenant: Tenant, rng: np.random.Generator
 ) -> None:
     data = build_space(tenant, unit_rows(rng, SMALL))
@@ -127,7 +127,16 @@ def test_the_first_space_is_active_with_its_own_partial_index(
     assert "USING hnsw" in definition
     assert "vector_cosine_ops" in definition
     assert f"vector({DIM})" in definition
-    assert f"WHERE (space_id = {space.pk})" in definition
+    # On the space's own partition, which holds its rows only: no partial predicate needed.
+    assert f" ON public.recommender_itemvector_p{space.pk} " in definition
+    assert "WHERE" not in definition
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_class c WHERE c.relname = %s",
+            [f"recommender_itemvector_p{space.pk}"],
+        )
+        (bound,) = cursor.fetchone()
+    assert bound == f"FOR VALUES IN ('{space.pk}')"
 
 
 def check_against_brute_force(data: Space, queries: Vectors, *, planned: bool) -> None:

@@ -1,5 +1,6 @@
 """Embedding spaces: which one serves, which one is being built, and the switch between them."""
 
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -28,7 +29,6 @@ def active_space(tenant_id: int) -> EmbeddingSpace | None:
     )
 
 
-@transaction.atomic
 def target_space(
     *, tenant_id: int, encoder_config: dict[str, Any], dimension: int
 ) -> EmbeddingSpace:
@@ -36,7 +36,20 @@ def target_space(
 
     The active space when its settings match; otherwise the (new or existing) building space for
     these settings. A tenant's first space is active at once: there is nothing to switch from.
+    Its partitions are made (idempotently, so a crash in between heals on the next run) after the
+    row's transaction: no DDL inside a write transaction.
     """
+    space = _target_space_row(
+        tenant_id=tenant_id, encoder_config=encoder_config, dimension=dimension
+    )
+    vectorstore.space_create(space)
+    return space
+
+
+@transaction.atomic
+def _target_space_row(
+    *, tenant_id: int, encoder_config: dict[str, Any], dimension: int
+) -> EmbeddingSpace:
     identity = space_identity(encoder_config)
     digest = settings_digest(identity)
     spaces = (
@@ -58,27 +71,37 @@ def target_space(
             status=EmbeddingSpace.Status.ACTIVE if first else EmbeddingSpace.Status.BUILDING,
             activated_at=timezone.now() if first else None,
         )
-        vectorstore.ensure_space_index(building)
     return building
 
 
 @transaction.atomic
 def space_activate(*, space: EmbeddingSpace) -> None:
-    """Switch serving to a complete space; retire the previous one and drop its vectors."""
-    previous = list(
+    """Switch serving to a complete space; retire the previous one and drop its vectors (its
+    partitions, after commit: `vectorstore.drop_space` detaches them concurrently then)."""
+    others = (
         EmbeddingSpace.objects.unscoped()
         .select_for_update()
         .filter(tenant_id=space.tenant_id, purpose=space.purpose)
         .exclude(pk=space.pk)
         .exclude(status=EmbeddingSpace.Status.RETIRED)
     )
+    if space.purpose == EmbeddingSpace.Purpose.COLLABORATIVE:
+        # Only the serving one: a building CF space belongs to a training still under way.
+        others = others.filter(status=EmbeddingSpace.Status.ACTIVE)
+    previous = list(others)
     for old in previous:
         old.status = EmbeddingSpace.Status.RETIRED
         old.save(update_fields=["status"])
-        vectorstore.drop_space(old)
+        space_drop_after_commit(old)
     space.status = EmbeddingSpace.Status.ACTIVE
     space.activated_at = timezone.now()
     space.save(update_fields=["status", "activated_at"])
+
+
+def space_drop_after_commit(space: EmbeddingSpace) -> None:
+    """Drop a retired space's partitions once the transaction that retired it commits (at once
+    outside a transaction)."""
+    transaction.on_commit(partial(vectorstore.drop_space, space))
 
 
 def space_overview(*, space: EmbeddingSpace) -> dict[str, Any]:

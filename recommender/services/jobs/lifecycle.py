@@ -33,7 +33,9 @@ from recommender.services.jobs.dispatch import job_dispatch_on_commit
 from recommender.services.jobs.kinds import JOB_KINDS, JobService, job_kind
 from recommender.services.jobs.kinds import ProgressReport as ProgressReport  # for job services
 from recommender.services.jobs.owner import current_owner, owner_is_gone
+from recommender.services.jobs.retry import run_retrying
 from recsys_platform.errors import ApplicationError
+from tenants.locks import TenantLock, tenant_lock
 from tenants.models import Tenant
 from tenants.scoping import tenant_scope
 
@@ -85,6 +87,12 @@ class JobStart:
     existing: bool
 
 
+_START_LOCKS: dict[str, TenantLock] = {
+    Job.Kind.ENCODE: TenantLock.ENCODE_REQUEST,
+    Job.Kind.TRAIN: TenantLock.TRAIN_REQUEST,
+}
+
+
 def job_start_once(
     *,
     tenant: Tenant,
@@ -96,8 +104,9 @@ def job_start_once(
     then, so a request racing an automatic trigger (or another request) never makes two jobs
     doing the same work side by side."""
     with transaction.atomic():
-        # Serialises the tenant's starts, so two concurrent callers cannot both create one.
-        Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+        # Serialises the tenant's starts of this kind, so two concurrent callers cannot both
+        # create one (an advisory lock: nothing else of the tenant waits on it).
+        tenant_lock(tenant.pk, _START_LOCKS.get(kind, TenantLock.JOB_START))
         existing = (
             Job.objects.for_tenant(tenant)
             .filter(kind=kind, status__in=list(busy))
@@ -379,11 +388,12 @@ def job_run(
                 raise ApplicationError(
                     "unknown_kind", f"No service runs jobs of kind {job.kind!r}."
                 )
+            # A deadlock or lock timeout reruns the service (`jobs.retry`), not fails the job.
             if heartbeat is None:
-                counts = service(job=job, report=report)
+                counts = run_retrying(lambda: service(job=job, report=report))
             else:
                 with heartbeat:
-                    counts = service(job=job, report=report)
+                    counts = run_retrying(lambda: service(job=job, report=report))
         except JobSupersededError:
             logger.warning("job %s: superseded by a later attempt; this runner stops", job.pk)
         except ApplicationError as exc:

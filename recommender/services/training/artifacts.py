@@ -1,8 +1,9 @@
 """What training stores for each kind of source (a source's `artifact` in its registry entry),
 so that serving can read its candidates without the engine objects.
 
-One storer per artifact kind: "factors" (a collaborative space and each user's top list; one
-factors source per version, as a version has one collaborative space), "neighbour_lists" (one
+One storer per artifact kind: "factors" (each user's top list; its collaborative space is stored
+before, outside the artifacts' transaction, by `store_vector_spaces`; one factors source per
+version, as a version has one collaborative space), "neighbour_lists" (one
 pruned list per item) and "ranking" (one score per item). Sources whose
 artifact is "content_vectors" or "live" store nothing: serving reads the encoder's vectors or the
 catalogue itself.
@@ -12,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+from django.db import transaction
 
 from recommender import candidate_store, vectorstore
 from recommender.engine.data import Events, InteractionMatrix, ItemTable
@@ -31,18 +33,22 @@ USER_ITEMS_STORED = 100
 Storer = Callable[[ModelVersion, str, Any, InteractionMatrix], Mapping[str, Any]]
 
 
-def _store_factors(
-    version: ModelVersion, name: str, als: ALSSource, data: InteractionMatrix
-) -> int:
-    """ALS factors into a collaborative space. Items are stored MIPS-transformed (one extra
+def _active_item_cols(als: ALSSource) -> Any:
+    # Items nobody interacted with have no factor worth serving.
+    return np.flatnonzero(np.abs(als.item_factors).sum(axis=1) > 0)
+
+
+def _store_factor_space(version: ModelVersion, als: ALSSource, data: InteractionMatrix) -> None:
+    """ALS factors into a new collaborative space. Items are stored MIPS-transformed (one extra
     dimension, equal norms) under a cosine index, users with a 0 appended: the index's order is
     exactly the inner product's, and its recall is a cosine graph's (an inner-product HNSW graph
     found 74% of the true top 40 at 100,000 items).
 
-    Each user's top USER_ITEMS_STORED items are stored too, ranked exactly: serving a trained
-    user reads that row instead of searching the index (an index search was a fifth of a
-    request's time at 100,000 items); filtered requests, users trained after and lists that run
-    short of a request's pool still search the index."""
+    Outside any transaction: the space's row commits first (its id names its partitions), the
+    vectors go into its item partition while that is still a table of its own, one transaction
+    per chunk, and `vectorstore.space_index` builds the index in bulk and attaches it. Nothing
+    serves the space until its version is activated; a failed run's space is dropped
+    (`train._drop_failed`)."""
     identity = {"model_version": version.number, "factors": als.factors, "mips": True}
     space = EmbeddingSpace.objects.for_tenant(version.tenant).create(
         tenant=version.tenant,
@@ -53,25 +59,48 @@ def _store_factors(
         dimension=als.factors + 1,
         status=EmbeddingSpace.Status.BUILDING,
     )
+    version.cf_space = space
+    version.save(update_fields=["cf_space"])
+    vectorstore.space_create(space, attach=False)
     item_factors = mips_items(als.item_factors)
-    # Items nobody interacted with have no factor worth serving.
-    active_cols = np.flatnonzero(np.abs(als.item_factors).sum(axis=1) > 0)
+    active_cols = _active_item_cols(als)
     for start in range(0, len(active_cols), VECTOR_WRITE_CHUNK):
         cols = active_cols[start : start + VECTOR_WRITE_CHUNK]
-        vectorstore.upsert_item_vectors(
-            space, [int(i) for i in data.items.ids[cols]], [""] * len(cols), item_factors[cols]
-        )
+        with transaction.atomic():
+            vectorstore.upsert_item_vectors(
+                space, [int(i) for i in data.items.ids[cols]], [""] * len(cols), item_factors[cols]
+            )
     user_factors = als.user_factors
     for start in range(0, data.n_users, VECTOR_WRITE_CHUNK):
         stop = min(start + VECTOR_WRITE_CHUNK, data.n_users)
-        vectorstore.upsert_user_vectors(
-            space,
-            [int(u) for u in data.user_ids[start:stop]],
-            [""] * (stop - start),
-            np.hstack([user_factors[start:stop], np.zeros((stop - start, 1), np.float32)]),
-        )
-    vectorstore.ensure_space_index(space)
-    version.cf_space = space
+        with transaction.atomic():
+            vectorstore.upsert_user_vectors(
+                space,
+                [int(u) for u in data.user_ids[start:stop]],
+                [""] * (stop - start),
+                np.hstack([user_factors[start:stop], np.zeros((stop - start, 1), np.float32)]),
+            )
+    vectorstore.space_index(space)
+
+
+def store_vector_spaces(
+    *, version: ModelVersion, sources: Mapping[str, CandidateSource], data: InteractionMatrix
+) -> None:
+    """The vector spaces of the fitted sources (a version has one collaborative space: that of
+    its factors source), stored before the rest of its artifacts (`store_source`)."""
+    for name, source in sources.items():
+        if SOURCE_SPECS[name].artifact == "factors" and isinstance(source, ALSSource):
+            _store_factor_space(version, source, data)
+            return
+
+
+def _store_user_items(
+    version: ModelVersion, name: str, als: ALSSource, data: InteractionMatrix
+) -> int:
+    """Each trained user's top USER_ITEMS_STORED items, ranked exactly: serving a trained user
+    reads that row instead of searching the index (an index search was a fifth of a request's
+    time at 100,000 items); filtered requests, users trained after and lists that run short of
+    a request's pool still search the space's index (`store_vector_spaces`)."""
     cols, scores = als.top_items(USER_ITEMS_STORED)
     candidate_store.store_user_items(
         version_id=version.pk,
@@ -80,7 +109,7 @@ def _store_factors(
         item_ids=data.items.ids[cols],
         scores=scores,
     )
-    return len(active_cols)
+    return len(_active_item_cols(als))
 
 
 def _factors(
@@ -88,7 +117,7 @@ def _factors(
 ) -> Mapping[str, Any]:
     # Serving folds in users who arrived after training with the Gram matrix.
     return {
-        "stored": _store_factors(version, name, source, data),
+        "stored": _store_user_items(version, name, source, data),
         "gram": source.gram.round(6).tolist(),
     }
 

@@ -8,11 +8,12 @@ Order of work: load arrays → evaluate (fit on the past, score the future) → 
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -41,7 +42,11 @@ from recommender.engine.splits import (
 )
 from recommender.models import EmbeddingSpace, Job, ModelVersion
 from recommender.services.config import active_config, active_config_version
-from recommender.services.encoding.spaces import active_space, space_activate
+from recommender.services.encoding.spaces import (
+    active_space,
+    space_activate,
+    space_drop_after_commit,
+)
 from recommender.services.jobs.lifecycle import ProgressReport
 from recommender.services.training import artifacts
 from recommender.services.training.data import (
@@ -51,6 +56,7 @@ from recommender.services.training.data import (
     load_items,
 )
 from recsys_platform.errors import ApplicationError
+from tenants.locks import TenantLock, tenant_lock
 from tenants.models import Tenant
 
 # Each source proposes this many items per user before fusion, as serving does.
@@ -247,8 +253,9 @@ def learn_tenant_fusion(
 
 @transaction.atomic
 def version_activate(*, version: ModelVersion) -> None:
-    """Serve `version`: the previous active version is retired and its artifacts dropped."""
-    Tenant.objects.select_for_update().filter(pk=version.tenant_id).first()
+    """Serve `version`: the previous active version is retired; its artifacts and space are
+    dropped after commit (bulk deletes and partition DDL hold no lock of this transaction)."""
+    tenant_lock(version.tenant_id, TenantLock.MODEL_ACTIVATION)
     for old in (
         ModelVersion.objects.for_tenant(version.tenant)
         .filter(status=ModelVersion.Status.ACTIVE)
@@ -256,11 +263,11 @@ def version_activate(*, version: ModelVersion) -> None:
     ):
         old.status = ModelVersion.Status.RETIRED
         old.save(update_fields=["status"])
-        candidate_store.drop_version_artifacts(old.pk)
+        transaction.on_commit(partial(candidate_store.drop_version_artifacts, old.pk))
         if old.cf_space is not None and version.cf_space_id != old.cf_space_id:
             old.cf_space.status = EmbeddingSpace.Status.RETIRED
             old.cf_space.save(update_fields=["status"])
-            vectorstore.drop_space(old.cf_space)
+            space_drop_after_commit(old.cf_space)
     if version.cf_space is not None:
         space_activate(space=version.cf_space)
     version.status = ModelVersion.Status.ACTIVE
@@ -356,7 +363,7 @@ def train_tenant(
     timings["load_s"] = time.perf_counter() - started
     summary = data_summary(events, items)
     with transaction.atomic():
-        Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+        tenant_lock(tenant.pk, TenantLock.MODEL_VERSION_NUMBER)
         version = ModelVersion.objects.for_tenant(tenant).create(
             tenant=tenant,
             number=_next_number(tenant),
@@ -389,6 +396,9 @@ def train_tenant(
         report(0.8, {"version": version.number, **summary})
 
         mark = time.perf_counter()
+        # Vectors first, each chunk its own transaction, into a space no one serves yet: its
+        # partition is indexed and attached before the lists below are stored and committed.
+        artifacts.store_vector_spaces(version=version, sources=fitted, data=data)
         with transaction.atomic():
             version.sources = {
                 name: {
@@ -401,7 +411,6 @@ def train_tenant(
             fusion = artifacts.store_learned_fusion(
                 version=version, learned=learned, why_not=why_not, events=events, items=items
             )
-            candidate_store.analyze_artifacts()
             version.metrics = {**metrics, "skipped_in_training": skipped, **fusion}
             version.status = ModelVersion.Status.READY
             version.trained_at = timezone.now()
@@ -409,18 +418,25 @@ def train_tenant(
             timings["total_s"] = time.perf_counter() - started
             version.timings = {key: round(value, 3) for key, value in timings.items()}
             version.save()
+        # After commit: ANALYZE holds its lock to the end of a transaction, and two tenants'
+        # trainings analyse the same tables.
+        candidate_store.analyze_artifacts()
         promotion = _promote(version, config["training"]["promote"])
+        # Not the status of a promoted version: a concurrent training may have retired it since.
+        fields = ["metrics"]
         if not promotion["promoted"]:
             candidate_store.drop_version_artifacts(version.pk)
             if version.cf_space is not None:
                 vectorstore.drop_space(version.cf_space)
             version.status = ModelVersion.Status.RETIRED
+            fields.append("status")
         version.metrics = {**version.metrics, "promotion": promotion}
-        version.save(update_fields=["metrics", "status"])
+        version.save(update_fields=fields)
     except Exception as exc:
         version.status = ModelVersion.Status.FAILED
         version.error = str(exc)[:2000] if isinstance(exc, ApplicationError) else type(exc).__name__
         version.save(update_fields=["status", "error"])
+        _drop_failed(version)
         raise
     report(1.0, {"version": version.number, **summary})
     return version
@@ -433,6 +449,18 @@ def train_attempt_abandoned(*, job: Job, reason: str) -> None:
     ModelVersion.objects.for_tenant(job.tenant).filter(
         job=job, status=ModelVersion.Status.TRAINING
     ).update(status=ModelVersion.Status.FAILED, error=f"Training stopped: {reason}."[:2000])
+
+
+def _drop_failed(version: ModelVersion) -> None:
+    """A failed version's vectors and lists go (a retried job trains a new version)."""
+    if connection.in_atomic_block and connection.needs_rollback:
+        return  # a broken outer transaction (tests); its rollback removes them
+    version.refresh_from_db(fields=["cf_space"])
+    if version.cf_space is not None:
+        version.cf_space.status = EmbeddingSpace.Status.RETIRED
+        version.cf_space.save(update_fields=["status"])
+        space_drop_after_commit(version.cf_space)
+    transaction.on_commit(partial(candidate_store.drop_version_artifacts, version.pk))
 
 
 def train_job_run(*, job: Job, report: ProgressReport) -> Mapping[str, Any]:
