@@ -1,3 +1,11 @@
 """Operator UI: each module registers the admin of one area."""
 
-from recommender.admin import catalog, config, jobs, training, vectors  # noqa: F401
+from recommender.admin import (  # noqa: F401
+    catalog,
+    config,
+    dashboard,
+    jobs,
+    tenant_page,
+    training,
+    vectors,
+)

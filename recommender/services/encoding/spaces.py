@@ -34,8 +34,10 @@ def target_space(
 ) -> EmbeddingSpace:
     """The space that encoding should fill for the current configuration.
 
-    The active space when its settings match; otherwise the (new or existing) building space for
-    these settings. A tenant's first space is active at once: there is nothing to switch from.
+    The active space when its settings match; otherwise the building space for these settings:
+    an existing one, a retired one brought back (after a rollback its kept vectors serve again
+    once the items changed since are encoded), or a new one. A tenant's first space is active at
+    once: there is nothing to switch from.
     """
     identity = space_identity(encoder_config)
     digest = settings_digest(identity)
@@ -48,6 +50,16 @@ def target_space(
     if current is not None and current.settings_hash == digest:
         return current
     building = spaces.filter(status=EmbeddingSpace.Status.BUILDING, settings_hash=digest).first()
+    if building is None:
+        building = (
+            spaces.filter(status=EmbeddingSpace.Status.RETIRED, settings_hash=digest)
+            .order_by("-activated_at")
+            .first()
+        )
+        if building is not None:
+            building.status = EmbeddingSpace.Status.BUILDING
+            building.save(update_fields=["status"])
+            vectorstore.ensure_space_index(building)  # gone when its vectors were dropped
     if building is None:
         first = current is None
         building = EmbeddingSpace.objects.unscoped().create(
@@ -62,20 +74,43 @@ def target_space(
     return building
 
 
+def space_is_current(*, tenant_id: int, encoder_config: dict[str, Any]) -> bool:
+    """Whether the serving content space was built with these encoder settings."""
+    current = active_space(tenant_id)
+    return current is not None and current.settings_hash == settings_digest(
+        space_identity(encoder_config)
+    )
+
+
 @transaction.atomic
 def space_activate(*, space: EmbeddingSpace) -> None:
-    """Switch serving to a complete space; retire the previous one and drop its vectors."""
-    previous = list(
+    """Switch serving to a complete space and retire the previous one.
+
+    The space just retired keeps its vectors and index, so rolling back to it (a configuration
+    or a model version) re-encodes only what changed since; the one retired before it, which was
+    the kept one until now, has its vectors dropped. At most one retired space per purpose holds
+    vectors.
+    """
+    others = (
         EmbeddingSpace.objects.unscoped()
         .select_for_update()
         .filter(tenant_id=space.tenant_id, purpose=space.purpose)
         .exclude(pk=space.pk)
-        .exclude(status=EmbeddingSpace.Status.RETIRED)
     )
+    previous = list(others.exclude(status=EmbeddingSpace.Status.RETIRED))
+    kept_until_now = (
+        others.filter(status=EmbeddingSpace.Status.RETIRED, activated_at__isnull=False)
+        .exclude(pk__in=[old.pk for old in previous])
+        .order_by("-activated_at")
+        .first()
+    )
+    if kept_until_now is not None and previous:
+        vectorstore.drop_space(kept_until_now)
     for old in previous:
         old.status = EmbeddingSpace.Status.RETIRED
         old.save(update_fields=["status"])
-        vectorstore.drop_space(old)
+        if old.activated_at is None:  # a space that never served is not a rollback target
+            vectorstore.drop_space(old)
     space.status = EmbeddingSpace.Status.ACTIVE
     space.activated_at = timezone.now()
     space.save(update_fields=["status", "activated_at"])

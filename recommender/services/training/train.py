@@ -39,7 +39,7 @@ from recommender.engine.splits import (
     temporal_split,
     validation_split,
 )
-from recommender.models import EmbeddingSpace, Job, ModelVersion
+from recommender.models import Job, ModelVersion
 from recommender.services.config import active_config, active_config_version
 from recommender.services.encoding.spaces import active_space, space_activate
 from recommender.services.jobs.lifecycle import ProgressReport
@@ -245,25 +245,52 @@ def learn_tenant_fusion(
 
 @transaction.atomic
 def version_activate(*, version: ModelVersion) -> None:
-    """Serve `version`: the previous active version is retired and its artifacts dropped."""
+    """Serve `version`; the previous active version is retired.
+
+    The version just retired keeps its artifacts (and collaborative space), so that it can be
+    rolled back to at once; the one kept until now has them dropped. At most one retired
+    version holds artifacts: `version_rollback_target` names it.
+    """
     Tenant.objects.select_for_update().filter(pk=version.tenant_id).first()
-    for old in (
+    previous = list(
         ModelVersion.objects.for_tenant(version.tenant)
         .filter(status=ModelVersion.Status.ACTIVE)
         .exclude(pk=version.pk)
-    ):
+    )
+    kept_until_now = version_rollback_target(tenant=version.tenant)
+    if previous and kept_until_now is not None and kept_until_now.pk != version.pk:
+        candidate_store.drop_version_artifacts(kept_until_now.pk)
+    for old in previous:
         old.status = ModelVersion.Status.RETIRED
         old.save(update_fields=["status"])
-        candidate_store.drop_version_artifacts(old.pk)
-        if old.cf_space is not None and version.cf_space_id != old.cf_space_id:
-            old.cf_space.status = EmbeddingSpace.Status.RETIRED
-            old.cf_space.save(update_fields=["status"])
-            vectorstore.drop_space(old.cf_space)
     if version.cf_space is not None:
+        # Retires the previous version's collaborative space, keeping its vectors likewise.
         space_activate(space=version.cf_space)
     version.status = ModelVersion.Status.ACTIVE
     version.activated_at = timezone.now()
     version.save(update_fields=["status", "activated_at"])
+
+
+def version_rollback_target(*, tenant: Tenant) -> ModelVersion | None:
+    """The retired version that served last: the only one whose artifacts are kept."""
+    return (
+        ModelVersion.objects.for_tenant(tenant)
+        .filter(status=ModelVersion.Status.RETIRED, activated_at__isnull=False)
+        .order_by("-activated_at")
+        .first()
+    )
+
+
+def version_rollback(*, tenant: Tenant) -> ModelVersion:
+    """Serve the version that served before the active one again (its artifacts were kept)."""
+    target = version_rollback_target(tenant=tenant)
+    if target is None:
+        raise ApplicationError(
+            "no_rollback_target",
+            "No earlier model version served this tenant: nothing to roll back to.",
+        )
+    version_activate(version=target)
+    return target
 
 
 def _fused_ndcg(version: ModelVersion | None, slice_name: str = "all") -> float | None:
