@@ -28,6 +28,10 @@ if RECSYS_PRODUCTION and (DEBUG or SECRET_KEY == INSECURE_DEFAULT_SECRET or len(
 RECSYS_DATA_DIR = env_path("RECSYS_DATA_DIR", BASE_DIR / ".data")
 
 INSTALLED_APPS = [
+    # The operator console's toolkit (dashboard components, charts, detail-page actions): before
+    # django.contrib.admin so that its templates win.
+    "unfold",
+    "django_jsonform",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -143,6 +147,16 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_TIMEZONE = "UTC"
+
+# The operator console (django-unfold): the per-tenant dashboard is the admin's index page.
+UNFOLD = {
+    "SITE_TITLE": "recsys console",
+    "SITE_HEADER": "recsys console",
+    "SITE_SYMBOL": "recommend",
+    "DASHBOARD_CALLBACK": "recommender.admin.dashboard.dashboard_callback",
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": False,
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh requirements-dev.txt
+source scripts/_chromium.sh
 export RECSYS_DATA_DIR="${RECSYS_TEST_DATA_DIR:-$PWD/.data-test}"
 
 echo "== ruff";            ruff check . && ruff format --check .

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from unfold.admin import ModelAdmin as ConsoleModelAdmin
 
 from tenants.managers import TenantScopedManager
 from tenants.models import Tenant
@@ -23,10 +24,28 @@ def operable_tenants(user: Any) -> QuerySet[Tenant]:
     return Tenant.objects.filter(operators=user)
 
 
-class TenantOwnedAdmin(admin.ModelAdmin):
-    """Lists and opens only rows of tenants the user may operate; tenant choices likewise."""
+class ConsoleAdmin(ConsoleModelAdmin):
+    """The one base of every admin of the console (django-unfold's look, detail-page actions)."""
+
+    # Unfold's default, "leave the page?" on every edit, would also prompt on the read-only pages
+    # that most of the console's pages are.
+    warn_unsaved_form = False
+
+
+class TenantOwnedAdmin(ConsoleAdmin):
+    """Lists and opens only rows of tenants the user may operate; tenant choices likewise.
+
+    A saved row's tenant is read-only: moving a row to another tenant would leave the first
+    tenant's rows pointing at it (the models and the database refuse it as well).
+    """
 
     list_select_related = ("tenant",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk is not None and "tenant" not in fields:
+            fields = ("tenant", *fields)
+        return fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         # The admin works across tenants, so it takes the explicit, named bypass of the scoped

@@ -36,8 +36,17 @@ class TenantScopedManager(models.Manager[_M]):
         return self.unscoped().create(**kwargs)
 
 
+class TenantChangeError(ValueError):
+    """A saved row was about to move to another tenant."""
+
+
 class TenantOwnedModel(models.Model):
-    """Abstract base: a `tenant` foreign key and the scoped manager."""
+    """Abstract base: a `tenant` foreign key and the scoped manager.
+
+    A row's tenant is fixed once it is saved: `save()` refuses a change (rows of the first
+    tenant would keep pointing at it); the database refuses it too for items and users
+    (migration 0012), including for `QuerySet.update`.
+    """
 
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
 
@@ -48,3 +57,20 @@ class TenantOwnedModel(models.Model):
 
     class Meta:
         abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        saved: Any = getattr(self, "_saved_tenant_id", None)
+        if saved is not None and saved != self.tenant_id:
+            raise TenantChangeError(
+                f"{type(self).__name__} {self.pk} belongs to tenant {saved}; "
+                "a saved row cannot move to another tenant"
+            )
+        super().save(*args, **kwargs)
+        self._saved_tenant_id: Any = self.tenant_id
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any, **kwargs: Any) -> Any:
+        row = super().from_db(db, field_names, values, **kwargs)
+        # The tenant as loaded: `save()` compares against it without a query.
+        row._saved_tenant_id = row.__dict__.get("tenant_id")
+        return row

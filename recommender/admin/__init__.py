@@ -1,3 +1,12 @@
 """Operator UI: each module registers the admin of one area."""
 
-from recommender.admin import catalog, config, experiments, jobs, training, vectors  # noqa: F401
+from recommender.admin import (  # noqa: F401
+    catalog,
+    config,
+    dashboard,
+    experiments,
+    jobs,
+    tenant_page,
+    training,
+    vectors,
+)

@@ -150,7 +150,9 @@ class JobAdmin(TenantOwnedAdmin):
                         reverse("admin:recommender_job_change", args=[job.pk])
                     )
         else:
-            form = ImportFileForm(tenants=tenants)
+            chosen = request.GET.get("tenant", "")
+            start = tenants.filter(pk=chosen).first() if chosen.isdigit() else None
+            form = ImportFileForm(tenants=tenants, initial={"tenant": start})
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

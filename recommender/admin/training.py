@@ -9,16 +9,18 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from unfold.decorators import action
 
 from recommender.engine.config_schema import merge_config
-from recommender.models import Job, ModelVersion
+from recommender.models import Job, ModelVersion, RecommenderConfig
 from recommender.services.config import active_config, config_save
 from recommender.services.console.preview import PreviewError, preview_for_user
 from recommender.services.jobs.lifecycle import job_create
+from recommender.services.training.train import version_activate, version_rollback_target
 from recsys_platform.errors import ApplicationError
 from tenants.admin_base import OperableTenantFilter, TenantOwnedAdmin, operable_tenants
 from tenants.models import Tenant
@@ -66,6 +68,26 @@ class PreviewForm(forms.Form):
         return value
 
 
+def _preview_start(request: HttpRequest) -> dict[str, Any]:
+    """?tenant=<id>&version=<config id>: the preview of a saved version (a draft, usually) of a
+    tenant the operator may operate; anything else starts empty."""
+    tenant_id, version_id = request.GET.get("tenant", ""), request.GET.get("version", "")
+    tenant = (
+        operable_tenants(request.user).filter(pk=tenant_id).first() if tenant_id.isdigit() else None
+    )
+    if tenant is None:
+        return {}
+    initial: dict[str, Any] = {"tenant": tenant.pk}
+    version = (
+        RecommenderConfig.objects.for_tenant(tenant).filter(pk=version_id).first()
+        if version_id.isdigit()
+        else None
+    )
+    if version is not None:
+        initial["draft"] = json.dumps(version.data, indent=2)
+    return initial
+
+
 @admin.register(ModelVersion)
 class ModelVersionAdmin(TenantOwnedAdmin):
     list_display = (
@@ -99,6 +121,7 @@ class ModelVersionAdmin(TenantOwnedAdmin):
     )
     readonly_fields = fields
     actions = ("retrain",)
+    actions_detail = ("serve_again",)
     change_list_template = "admin/recommender/modelversion/change_list.html"
 
     # Versions are made by training jobs only.
@@ -266,6 +289,36 @@ class ModelVersionAdmin(TenantOwnedAdmin):
             format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", rows),
         )
 
+    @action(description="Roll back to this version", url_path="serve-again", icon="undo")
+    def serve_again(self, request: HttpRequest, object_id: Any) -> HttpResponse:
+        """Serve a retired version again: the one that served before the active one, whose
+        artifacts are kept (older versions' artifacts are dropped: retrain instead)."""
+        version = self.get_queryset(request).filter(pk=str(object_id)).first()
+        if version is None or not str(object_id).isdigit():
+            raise Http404("No such model version.")
+        page = reverse("admin:recommender_modelversion_change", args=[version.pk])
+        target = version_rollback_target(tenant=version.tenant)
+        if target is None or target.pk != version.pk:
+            messages.error(
+                request,
+                "Only the version that served before the active one can be rolled back to "
+                f"(for {version.tenant}: {target.label if target else 'none'}).",
+            )
+            return HttpResponseRedirect(page)
+        if request.method != "POST":
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": f"Serve {version.label} of {version.tenant} again?",
+                "tenant": version.tenant,
+                "button": f"Roll back to {version.label}",
+            }
+            return TemplateResponse(request, "admin/tenants/tenant/confirm.html", context)
+        with tenant_scope(version.tenant):
+            version_activate(version=version)
+        messages.success(request, f"{version.label} of {version.tenant} serves again.")
+        return HttpResponseRedirect(page)
+
     @admin.action(description="Retrain (queue a training job for these versions' tenants)")
     def retrain(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
         for tenant in operable_tenants(request.user).filter(
@@ -287,7 +340,7 @@ class ModelVersionAdmin(TenantOwnedAdmin):
 
     def preview_view(self, request: HttpRequest) -> HttpResponse:
         tenants = operable_tenants(request.user)
-        form = PreviewForm(request.POST or None, tenants=tenants)
+        form = PreviewForm(request.POST or None, tenants=tenants, initial=_preview_start(request))
         context: dict[str, Any] = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

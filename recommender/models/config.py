@@ -10,7 +10,7 @@ from tenants.managers import TenantOwnedModel
 
 class RecommenderConfig(TenantOwnedModel):
     """One saved version of a tenant's configuration. Never edited: a change is a new version;
-    rollback activates an older one."""
+    rollback activates an older one. A version never activated is a draft."""
 
     version = models.PositiveIntegerField()
     data = models.JSONField()
@@ -20,6 +20,8 @@ class RecommenderConfig(TenantOwnedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # When it last became the active version; None: a draft, saved but never served.
+    activated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["-version"]
@@ -32,7 +34,13 @@ class RecommenderConfig(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.tenant_id} v{self.version}{' (active)' if self.is_active else ''}"
+        return f"v{self.version} ({self.state})"
+
+    @property
+    def state(self) -> str:
+        if self.is_active:
+            return "active"
+        return "draft" if self.activated_at is None else "inactive"
 
     @property
     def encoder(self) -> dict[str, Any]:

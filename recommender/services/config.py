@@ -1,9 +1,11 @@
-"""Tenant configuration versions: the active one, save-as-new-version, activate (rollback)."""
+"""Tenant configuration versions: the active one, save-as-new-version (active, or a draft),
+mark one active (`config_activation` adds the re-encoding and retraining an activation needs)."""
 
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from recommender.engine.config_schema import ConfigError, default_config, validate_config
 from recommender.models import RecommenderConfig
@@ -65,19 +67,27 @@ def config_save(
         note=note,
         created_by=created_by,
         is_active=activate,
+        activated_at=timezone.now() if activate else None,
     )
 
 
 @transaction.atomic
-def config_activate(*, config: RecommenderConfig) -> RecommenderConfig:
-    """Make `config` the active version (a rollback when it is an older one)."""
+def config_mark_active(*, config: RecommenderConfig) -> RecommenderConfig:
+    """Make `config` the active version (a rollback when it is an older one). Use
+    `config_activation.config_activate`, which also starts the encoding and training needed."""
     tenant_lock(config.tenant_id, TenantLock.CONFIG_VERSION)
     RecommenderConfig.objects.for_tenant(config.tenant).filter(is_active=True).exclude(
         pk=config.pk
     ).update(is_active=False)
     config.is_active = True
-    config.save(update_fields=["is_active"])
+    config.activated_at = timezone.now()
+    config.save(update_fields=["is_active", "activated_at"])
     return config
 
 
-__all__ = ["active_config", "config_activate", "config_save", "default_config"]
+__all__ = [
+    "active_config",
+    "config_mark_active",
+    "config_save",
+    "default_config",
+]

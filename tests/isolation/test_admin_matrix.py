@@ -176,3 +176,49 @@ def test_experiment_results_page_of_another_tenant_is_missing(
         assert operator_client.get(reverse(url, args=[pk])).status_code == 404
         assert operator_client.post(reverse(url, args=[pk]), {"start": "1"}).status_code == 404
     assert Experiment.objects.for_tenant(other_tenant).get().status == "draft"
+
+
+# Every detail-page button (unfold actions_detail) of a tenant-owned admin.
+DETAIL_ACTIONS: list[tuple[type[Model], str]] = [
+    (Tenant, "dashboard"),
+    (Tenant, "train_now"),
+    (Tenant, "reencode"),
+    (Tenant, "preview"),
+    (Tenant, "import_file"),
+    (Tenant, "new_config"),
+    (Tenant, "issue_key"),
+    (ApiKey, "revoke_key"),
+    (RecommenderConfig, "activate"),
+    (RecommenderConfig, "preview"),
+    (RecommenderConfig, "new_from_this"),
+    (RecommenderConfig, "diff_with_active"),
+    (RecommenderConfig, "rollback"),
+    (ModelVersion, "serve_again"),
+]
+
+
+def test_every_detail_action_is_in_the_matrix() -> None:
+    declared = {
+        (model, name)
+        for model, model_admin in admin.site._registry.items()
+        for name in getattr(model_admin, "actions_detail", ()) or ()
+    }
+    assert declared == set(DETAIL_ACTIONS), "add new detail actions to DETAIL_ACTIONS"
+
+
+@pytest.mark.parametrize(
+    ("model", "name"), DETAIL_ACTIONS, ids=lambda v: v if isinstance(v, str) else v.__name__
+)
+def test_detail_actions_answer_other_tenants_rows_as_missing_ids(
+    model: type[Model], name: str, operator_client: Client, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    own = CREATORS[model](tenant)
+    foreign = CREATORS[model](other_tenant)
+    opts = model._meta
+    url_name = f"admin:{opts.app_label}_{opts.model_name}_{name}"
+    own_page = operator_client.get(reverse(url_name, args=[own.pk]))
+    assert own_page.status_code in (200, 302)
+    for pk in (foreign.pk, _missing_pk(model)):
+        # GET and POST alike: a button never acts on another tenant's row.
+        assert operator_client.get(reverse(url_name, args=[pk])).status_code == 404
+        assert operator_client.post(reverse(url_name, args=[pk])).status_code == 404

@@ -203,7 +203,8 @@ def test_new_encoder_settings_build_a_new_space_that_replaces_the_old_one(
     assert new.pk != old.pk
     # While it filled, the new space was building and the old one kept serving.
     assert seen[0] == (EmbeddingSpace.Status.BUILDING, old.pk)
-    # Complete: the new one serves, the old one is retired with its vectors and index gone.
+    # Complete: the new one serves; the old one is retired, its vectors and index kept for a
+    # rollback (dropped when a further space is activated).
     assert counts["activated_space"] == new.pk
     assert counts["items_encoded"] == len(ITEMS)
     assert counts["users_encoded"] == len(USERS_WITH_TEXT)
@@ -214,8 +215,8 @@ def test_new_encoder_settings_build_a_new_space_that_replaces_the_old_one(
     assert new.activated_at is not None
     assert active_space(tenant.pk) == new
     assert new.settings["pooling"] == "cls"
-    assert vectorstore.vector_counts(old) == {"items": 0, "users": 0}
-    assert vectorstore.index_state(old) == {"exists": False, "valid": False, "size_bytes": 0}
+    assert vectorstore.vector_counts(old) == {"items": len(ITEMS), "users": len(USERS_WITH_TEXT)}
+    assert vectorstore.index_state(old)["exists"]
     assert vectorstore.index_state(new)["exists"]
     assert vectorstore.vector_counts(new) == {"items": len(ITEMS), "users": len(USERS_WITH_TEXT)}
     new_vectors = stored_item_vectors(tenant, new)

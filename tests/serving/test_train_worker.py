@@ -56,8 +56,8 @@ def test_a_worker_trains_and_serving_switches_to_the_new_version(
     assert (v1.status, v2.status) == (ModelVersion.Status.RETIRED, ModelVersion.Status.ACTIVE)
     assert v2.job_id is not None
     assert str(v2.job_id) == second["id"]
-    # The retired version's artifacts are gone; only v2's factors serve.
-    assert not ItemNeighbours.objects.filter(version=v1).exists()
+    # The retired version keeps its artifacts for a rollback; only v2's factors serve.
+    assert ItemNeighbours.objects.filter(version=v1).exists()
     assert ItemNeighbours.objects.filter(version=v2).exists()
     cf_spaces = EmbeddingSpace.objects.for_tenant(tenant).filter(purpose="collaborative")
     assert list(cf_spaces.filter(status="active").values_list("pk", flat=True)) == [v2.cf_space_id]

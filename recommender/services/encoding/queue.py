@@ -4,7 +4,8 @@ from django.conf import settings
 
 from recommender import vectorstore
 from recommender.models import Item, Job
-from recommender.services.encoding.spaces import active_space
+from recommender.services.config import active_config
+from recommender.services.encoding.spaces import active_space, space_is_current
 from recommender.services.jobs.lifecycle import job_start_once
 from recommender.services.jobs.recovery import jobs_recover_stale
 from tenants.models import Tenant
@@ -46,7 +47,12 @@ def encoding_sweep() -> list[int]:
             continue
         space = active_space(tenant.pk)
         has_items = space is None and tenant_has_items(tenant)
-        if has_items or (space is not None and vectorstore.count_items_to_encode(space)):
+        # A changed encoder (a new template, model, pooling ...) leaves the serving space
+        # complete but stale: the space the configuration asks for is still to be built.
+        stale = space is not None and not space_is_current(
+            tenant_id=tenant.pk, encoder_config=active_config(tenant)["encoder"]
+        )
+        if has_items or stale or (space is not None and vectorstore.count_items_to_encode(space)):
             encoding_request(tenant=tenant)
             queued.append(tenant.pk)
     return queued

@@ -34,10 +34,12 @@ def target_space(
 ) -> EmbeddingSpace:
     """The space that encoding should fill for the current configuration.
 
-    The active space when its settings match; otherwise the (new or existing) building space for
-    these settings. A tenant's first space is active at once: there is nothing to switch from.
-    Its partitions are made (idempotently, so a crash in between heals on the next run) after the
-    row's transaction: no DDL inside a write transaction.
+    The active space when its settings match; otherwise the building space for these settings:
+    an existing one, a retired one brought back (after a rollback its kept vectors serve again
+    once the items changed since are encoded), or a new one. A tenant's first space is active at
+    once: there is nothing to switch from. Its partitions are made (idempotently, so a crash in
+    between heals on the next run) after the row's transaction: no DDL inside a write
+    transaction.
     """
     space = _target_space_row(
         tenant_id=tenant_id, encoder_config=encoder_config, dimension=dimension
@@ -62,6 +64,17 @@ def _target_space_row(
         return current
     building = spaces.filter(status=EmbeddingSpace.Status.BUILDING, settings_hash=digest).first()
     if building is None:
+        building = (
+            spaces.filter(status=EmbeddingSpace.Status.RETIRED, settings_hash=digest)
+            .order_by("-activated_at")
+            .first()
+        )
+        if building is not None:
+            building.status = EmbeddingSpace.Status.BUILDING
+            # Its partitions, gone when its vectors were dropped, are made again after this
+            # transaction (target_space: space_create).
+            building.save(update_fields=["status"])
+    if building is None:
         first = current is None
         building = EmbeddingSpace.objects.unscoped().create(
             tenant_id=tenant_id,
@@ -74,25 +87,48 @@ def _target_space_row(
     return building
 
 
+def space_is_current(*, tenant_id: int, encoder_config: dict[str, Any]) -> bool:
+    """Whether the serving content space was built with these encoder settings."""
+    current = active_space(tenant_id)
+    return current is not None and current.settings_hash == settings_digest(
+        space_identity(encoder_config)
+    )
+
+
 @transaction.atomic
 def space_activate(*, space: EmbeddingSpace) -> None:
-    """Switch serving to a complete space; retire the previous one and drop its vectors (its
-    partitions, after commit: `vectorstore.drop_space` detaches them concurrently then)."""
+    """Switch serving to a complete space and retire the previous one.
+
+    The space just retired keeps its vectors and index, so rolling back to it (a configuration
+    or a model version) re-encodes only what changed since; the one retired before it, which was
+    the kept one until now, has its vectors dropped. At most one retired space per purpose holds
+    vectors. Drops happen after commit (`vectorstore.drop_space` detaches partitions
+    concurrently then).
+    """
     others = (
         EmbeddingSpace.objects.unscoped()
         .select_for_update()
         .filter(tenant_id=space.tenant_id, purpose=space.purpose)
         .exclude(pk=space.pk)
-        .exclude(status=EmbeddingSpace.Status.RETIRED)
     )
+    previous_spaces = others.exclude(status=EmbeddingSpace.Status.RETIRED)
     if space.purpose == EmbeddingSpace.Purpose.COLLABORATIVE:
         # Only the serving one: a building CF space belongs to a training still under way.
-        others = others.filter(status=EmbeddingSpace.Status.ACTIVE)
-    previous = list(others)
+        previous_spaces = others.filter(status=EmbeddingSpace.Status.ACTIVE)
+    previous = list(previous_spaces)
+    kept_until_now = (
+        others.filter(status=EmbeddingSpace.Status.RETIRED, activated_at__isnull=False)
+        .exclude(pk__in=[old.pk for old in previous])
+        .order_by("-activated_at")
+        .first()
+    )
+    if kept_until_now is not None and previous:
+        space_drop_after_commit(kept_until_now)
     for old in previous:
         old.status = EmbeddingSpace.Status.RETIRED
         old.save(update_fields=["status"])
-        space_drop_after_commit(old)
+        if old.activated_at is None:  # a space that never served is not a rollback target
+            space_drop_after_commit(old)
     space.status = EmbeddingSpace.Status.ACTIVE
     space.activated_at = timezone.now()
     space.save(update_fields=["status", "activated_at"])

@@ -18,7 +18,8 @@ from django.utils import timezone
 from recommender.engine.sources import SOURCE_SPECS
 from recommender.engine.sources.registry import enabled_sources
 from recommender.models import Experiment, ExperimentVariant, ModelVersion, RecommenderConfig
-from recommender.services.config import active_config, config_activate, with_defaults
+from recommender.services.config import active_config, with_defaults
+from recommender.services.config_activation import config_activate
 from recsys_platform.errors import ApplicationError
 from tenants.models import Tenant
 

@@ -3,6 +3,7 @@ retraining (django-celery-beat runs `training_sweep` hourly; each tenant's confi
 how often it retrains)."""
 
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -39,6 +40,24 @@ def training_due(tenant: Tenant) -> bool:
     if timezone.now() - active.trained_at < timedelta(hours=hours):
         return False
     return Interaction.objects.for_tenant(tenant).filter(received_at__gt=active.trained_at).exists()
+
+
+def next_training(tenant: Tenant) -> dict[str, Any]:
+    """The schedule as the operator reads it: the one source is the configuration's
+    `training.retrain_every_hours`; the hourly sweep (a django-celery-beat row, not edited per
+    tenant) only checks it. `next` is the earliest time the sweep retrains (when events
+    arrived by then), None when the schedule is off or the first model waits for data."""
+    hours = float(active_config(tenant)["training"]["retrain_every_hours"])
+    active = ModelVersion.objects.for_tenant(tenant).filter(status="active").first()
+    last = active.trained_at if active is not None else None
+    if hours <= 0 or last is None:
+        return {"every_hours": hours, "last": last, "next": None}
+    due = last + timedelta(hours=hours)
+    # The sweep runs on the hour: due times round up to the next full hour.
+    next_run = due.replace(minute=0, second=0, microsecond=0)
+    if next_run < due:
+        next_run += timedelta(hours=1)
+    return {"every_hours": hours, "last": last, "next": next_run}
 
 
 def training_sweep() -> list[int]:

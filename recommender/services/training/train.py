@@ -253,26 +253,53 @@ def learn_tenant_fusion(
 
 @transaction.atomic
 def version_activate(*, version: ModelVersion) -> None:
-    """Serve `version`: the previous active version is retired; its artifacts and space are
-    dropped after commit (bulk deletes and partition DDL hold no lock of this transaction)."""
+    """Serve `version`; the previous active version is retired.
+
+    The version just retired keeps its artifacts (and collaborative space), so that it can be
+    rolled back to at once; the one kept until now has them dropped, after commit (bulk deletes
+    and partition DDL hold no lock of this transaction). At most one retired version holds
+    artifacts: `version_rollback_target` names it.
+    """
     tenant_lock(version.tenant_id, TenantLock.MODEL_ACTIVATION)
-    for old in (
+    previous = list(
         ModelVersion.objects.for_tenant(version.tenant)
         .filter(status=ModelVersion.Status.ACTIVE)
         .exclude(pk=version.pk)
-    ):
+    )
+    kept_until_now = version_rollback_target(tenant=version.tenant)
+    if previous and kept_until_now is not None and kept_until_now.pk != version.pk:
+        transaction.on_commit(partial(candidate_store.drop_version_artifacts, kept_until_now.pk))
+    for old in previous:
         old.status = ModelVersion.Status.RETIRED
         old.save(update_fields=["status"])
-        transaction.on_commit(partial(candidate_store.drop_version_artifacts, old.pk))
-        if old.cf_space is not None and version.cf_space_id != old.cf_space_id:
-            old.cf_space.status = EmbeddingSpace.Status.RETIRED
-            old.cf_space.save(update_fields=["status"])
-            space_drop_after_commit(old.cf_space)
     if version.cf_space is not None:
+        # Retires the previous version's collaborative space, keeping its vectors likewise.
         space_activate(space=version.cf_space)
     version.status = ModelVersion.Status.ACTIVE
     version.activated_at = timezone.now()
     version.save(update_fields=["status", "activated_at"])
+
+
+def version_rollback_target(*, tenant: Tenant) -> ModelVersion | None:
+    """The retired version that served last: the only one whose artifacts are kept."""
+    return (
+        ModelVersion.objects.for_tenant(tenant)
+        .filter(status=ModelVersion.Status.RETIRED, activated_at__isnull=False)
+        .order_by("-activated_at")
+        .first()
+    )
+
+
+def version_rollback(*, tenant: Tenant) -> ModelVersion:
+    """Serve the version that served before the active one again (its artifacts were kept)."""
+    target = version_rollback_target(tenant=tenant)
+    if target is None:
+        raise ApplicationError(
+            "no_rollback_target",
+            "No earlier model version served this tenant: nothing to roll back to.",
+        )
+    version_activate(version=target)
+    return target
 
 
 def _fused_ndcg(version: ModelVersion | None, slice_name: str = "all") -> float | None:
