@@ -24,12 +24,13 @@ from django.db import connection, transaction
 from django.db.models import DateTimeField, ExpressionWrapper, Q, QuerySet
 from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from recommender.models import Job
 from recommender.services.jobs.kinds import DEFAULT_QUEUE, JOB_KINDS, JobService, job_kind
 from recommender.services.jobs.kinds import ProgressReport as ProgressReport  # for job services
 from recsys_platform.celery import app as celery_app
-from recsys_platform.errors import ApplicationError
+from recsys_platform.errors import ApplicationError, ServiceUnavailableError
 from tenants.models import Tenant
 from tenants.scoping import tenant_scope
 
@@ -85,12 +86,22 @@ def job_enqueue(job: Job, countdown: float = 0) -> None:
 
 def _enqueue(job: Job, countdown: float = 0) -> None:
     # By name, not by importing the task: services sit below tasks in the layers.
-    celery_app.send_task(
-        RUN_JOB_TASK,
-        args=[job.tenant_id, str(job.pk)],
-        queue=job_queue(job.kind),
-        countdown=countdown or None,
-    )
+    try:
+        celery_app.send_task(
+            RUN_JOB_TASK,
+            args=[job.tenant_id, str(job.pk)],
+            queue=job_queue(job.kind),
+            countdown=countdown or None,
+        )
+    except KombuOperationalError as exc:
+        # A queued job with no message would wait forever (and, for encoding, stop every later
+        # batch from queueing one): fail it now, so a retry of the request queues a new one.
+        Job.objects.for_tenant(job.tenant).filter(pk=job.pk, status=Job.Status.QUEUED).update(
+            status=Job.Status.FAILED,
+            error=f"the task broker is unavailable: {exc}"[:500],
+            finished_at=timezone.now(),
+        )
+        raise ServiceUnavailableError("The task queue is unavailable; retry shortly.") from exc
 
 
 class JobSupersededError(Exception):
