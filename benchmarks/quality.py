@@ -272,7 +272,7 @@ def baseline_lists(tenant: Tenant, users: Sequence[str]) -> dict[str, dict[str, 
     """Popularity, EASE with λ tuned on a validation split of the training events, text alone:
     the engine's sources on the same training data the product trained on."""
     with tenant_scope(tenant):
-        events = load_events(tenant_id=tenant.pk, type_weights={"view": 1.0})
+        events = load_events(tenant_id=tenant.pk, interactions={"types": {"view": 1.0}})
         items = load_items(tenant_id=tenant.pk)
         vectors = load_content_vectors(active_space(tenant.pk), items)
         external = dict(Item.objects.for_tenant(tenant).values_list("pk", "external_id"))

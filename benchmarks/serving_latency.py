@@ -60,7 +60,7 @@ def implicit_reference(tenant: Any, config: dict[str, Any]) -> float:
     """Seconds for implicit's ALS fitted directly on the tenant's matrix, same settings."""
     import implicit
 
-    events = load_training_events(tenant_id=tenant.pk, type_weights=config["interactions"]["types"])
+    events = load_training_events(tenant_id=tenant.pk, interactions=config["interactions"])
     items = load_items(tenant_id=tenant.pk)
     data = InteractionMatrix.build(
         events, items, half_life_days=float(config["interactions"]["half_life_days"])

@@ -162,10 +162,18 @@ def ensure_redis(data_dir: Path) -> str:
 
 def stop_embedded(data_dir: Path) -> None:
     """Stop both embedded servers (used by `manage.py embedded_services stop`)."""
+    stop_redis(data_dir)
+    stop_postgres(data_dir)
+
+
+def stop_redis(data_dir: Path) -> None:
     pid_file = data_dir / "redis" / "redis.pid"
     if pid_file.exists():
         with suppress(ProcessLookupError, ValueError):
             os.kill(int(pid_file.read_text().strip()), 15)
+
+
+def stop_postgres(data_dir: Path) -> None:
     pgdata = data_dir / "postgres"
     if (pgdata / "postmaster.pid").exists():
         with warnings.catch_warnings():

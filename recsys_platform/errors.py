@@ -8,6 +8,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -36,6 +38,27 @@ class NotFoundError(ApplicationError):
 
     def __init__(self, message: str) -> None:
         super().__init__("not_found", message, http_status=status.HTTP_404_NOT_FOUND)
+
+
+# Seconds a client should wait before retrying after a 503 (a restart of a database or broker).
+RETRY_AFTER_S = 5
+
+
+class ServiceUnavailableError(ApplicationError):
+    """A service the request needs (the database, the task broker) is down: 503, retry later."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(
+            "service_unavailable", message, http_status=status.HTTP_503_SERVICE_UNAVAILABLE
+        )
+
+
+def _unavailable(message: str) -> Response:
+    response = Response(
+        envelope("service_unavailable", message), status=status.HTTP_503_SERVICE_UNAVAILABLE
+    )
+    response["Retry-After"] = str(RETRY_AFTER_S)
+    return response
 
 
 def envelope(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict:
@@ -77,8 +100,14 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     # Imported here: rest_framework.views imports the authentication classes, which import us.
     from rest_framework.views import exception_handler
 
+    if isinstance(exc, ServiceUnavailableError):
+        return _unavailable(exc.message)
     if isinstance(exc, ApplicationError):
         return Response(envelope(exc.code, exc.message, exc.details), status=exc.http_status)
+    if isinstance(exc, (DatabaseOperationalError, DatabaseInterfaceError)):
+        # Connection refused or cut (a restart, a failover): nothing the client did; whatever
+        # the request wrote was in one transaction, so a retry is safe (batches are idempotent).
+        return _unavailable("The database is unavailable; retry shortly.")
     if isinstance(exc, RequestDataTooBig):
         return Response(
             envelope("request_too_large", "The request body is larger than the server accepts."),

@@ -1,8 +1,10 @@
-"""WSGI entry point (gunicorn recsys_platform.wsgi)."""
+"""WSGI entry point (gunicorn recsys_platform.wsgi; gunicorn.conf.py holds its limits)."""
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsys_platform.settings")
-application = get_wsgi_application()
+from recsys_platform.chunked import chunked_body
+
+application = chunked_body(get_wsgi_application())

@@ -30,6 +30,7 @@ from recommender.services.ingest.rows import (
     ATTRIBUTES_MAX_KEYS,
     CATEGORIES_MAX_COUNT,
     CATEGORY_MAX,
+    INTERACTION_VALUE_MAX,
     RECOMMENDATION_ID_MAX,
     TEXT_MAX,
     TITLE_MAX,
@@ -177,7 +178,14 @@ class InteractionIn(ClosedSerializer):
     user = ExternalIdField(help_text="A user id; a user not seen before is created.")
     item = ExternalIdField(help_text="The id of an item the tenant has.")
     type = serializers.CharField(help_text="One of the tenant's interaction types.")
-    value = serializers.FloatField(required=False, allow_null=True, default=1.0)
+    value = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        default=1.0,
+        min_value=-INTERACTION_VALUE_MAX,
+        max_value=INTERACTION_VALUE_MAX,
+        help_text="A rating, quantity or the like; its type's weight is multiplied by it.",
+    )
     timestamp = serializers.DateTimeField(
         required=False, allow_null=True, help_text="ISO 8601 with a time zone; default: receipt."
     )
@@ -252,6 +260,10 @@ class InteractionBatchOut(serializers.Serializer):
     stored = serializers.IntegerField()
     duplicates = serializers.IntegerField()
     users_created = serializers.IntegerField()
+
+
+class DeletedOut(serializers.Serializer):
+    deleted = serializers.IntegerField(min_value=0, help_text="How many rows were deleted.")
 
 
 class ItemOut(serializers.Serializer):

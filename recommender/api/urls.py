@@ -23,6 +23,12 @@ urlpatterns = [
     path("items/batch", views.ItemBatchView.as_view(), name="items-batch"),
     path("users/batch", views.UserBatchView.as_view(), name="users-batch"),
     path("interactions/batch", views.InteractionBatchView.as_view(), name="interactions-batch"),
+    # After the batch route: an event_id "batch" cannot be addressed (as an item id "batch").
+    path(
+        "interactions/<external_id:event_id>",
+        views.InteractionDetailView.as_view(),
+        name="interactions-detail",
+    ),
     path("items", views.ItemListView.as_view(), name="items-list"),
     path("items/<external_id:item_id>", views.ItemDetailView.as_view(), name="items-detail"),
     path(
@@ -32,6 +38,11 @@ urlpatterns = [
     ),
     path("users", views.UserListView.as_view(), name="users-list"),
     path("users/<external_id:user_id>", views.UserDetailView.as_view(), name="users-detail"),
+    path(
+        "users/<external_id:user_id>/interactions",
+        views.UserInteractionsView.as_view(),
+        name="users-interactions",
+    ),
     path(
         "users/<external_id:user_id>/recommendations",
         recommend_views.UserRecommendationsView.as_view(),

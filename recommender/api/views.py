@@ -61,6 +61,36 @@ class InteractionBatchView(TenantAPIView):
         return Response(result)
 
 
+class InteractionDetailView(TenantAPIView):
+    required_scope = SCOPE_INGEST
+
+    @operation(
+        summary="Delete an interaction",
+        description="Deletes the event stored with this event_id (events sent without one "
+        "can be removed with their user's, below); the next training no longer sees it.",
+        responses={204: None},
+        errors=(404,),
+    )
+    def delete(self, request: Request, event_id: str) -> Response:
+        row_changes.interaction_delete(event_id=event_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserInteractionsView(TenantAPIView):
+    required_scope = SCOPE_INGEST
+
+    @operation(
+        summary="Delete a user's interactions",
+        description="Deletes every event of the user and keeps the user; the next training "
+        "no longer sees them.",
+        responses={200: schemas.DeletedOut},
+        errors=(404,),
+    )
+    def delete(self, request: Request, user_id: str) -> Response:
+        deleted = row_changes.user_interactions_delete(external_id=user_id)
+        return Response({"deleted": deleted})
+
+
 class _ListView(TenantAPIView):
     pagination_class: ClassVar[type[IdCursorPagination]] = IdCursorPagination
     render_row: ClassVar[Any]

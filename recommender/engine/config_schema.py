@@ -17,6 +17,8 @@ DEFAULT_ITEM_TEMPLATE = "{title}. {description}. Categories: {categories}"
 DEFAULT_USER_TEMPLATE = "{profile_text}"
 ITEM_TEMPLATE_FIELDS = frozenset({"title", "description", "categories", "attributes", "id"})
 USER_TEMPLATE_FIELDS = frozenset({"profile_text", "attributes", "id"})
+VALUE_SCALES = ("linear", "log")
+MAX_WEIGHT_LIMIT = 1e6
 
 # Every section but "sources", whose defaults each source declares in its registry entry.
 _DEFAULT_SECTIONS: dict[str, Any] = {
@@ -42,6 +44,11 @@ _DEFAULT_SECTIONS: dict[str, Any] = {
             "dislike": -4.0,
         },
         "half_life_days": 30.0,
+        # An event's weight is its type's weight x its value; "log" reads the value as
+        # sign(v)·ln(1 + |v|) first (quantities, watch seconds), and every weight is clipped to
+        # ±max_weight, so one outlier cannot swamp (or overflow) the fit.
+        "value_scale": "linear",
+        "max_weight": 100.0,
     },
     "profile": {
         "text_weight": 0.3,
@@ -243,6 +250,19 @@ def validate_config(raw: Any) -> dict[str, Any]:
         isinstance(half_life, (int, float)) and not isinstance(half_life, bool) and half_life > 0,
         "interactions.half_life_days",
         "must be a positive number of days",
+    )
+    _check(
+        errors,
+        interactions.get("value_scale") in VALUE_SCALES,
+        "interactions.value_scale",
+        f"must be one of {', '.join(VALUE_SCALES)}",
+    )
+    max_weight = interactions.get("max_weight")
+    _check(
+        errors,
+        _is_number(max_weight) and 0 < max_weight <= MAX_WEIGHT_LIMIT,
+        "interactions.max_weight",
+        f"must be a number above 0 and at most {MAX_WEIGHT_LIMIT:g}",
     )
 
     profile = config["profile"]

@@ -29,6 +29,9 @@ class Events:
         n = len(self.user_ids)
         if not (len(self.item_ids) == len(self.weights) == len(self.timestamps) == n):
             raise ValueError("Events arrays must have equal lengths")
+        # A NaN or infinite weight makes every factorisation diverge; refuse it here, by name.
+        if not np.isfinite(self.weights).all():
+            raise ValueError("Events weights must be finite (see interactions.max_weight)")
 
     def __len__(self) -> int:
         return len(self.user_ids)
@@ -37,6 +40,26 @@ class Events:
         return Events(
             self.user_ids[mask], self.item_ids[mask], self.weights[mask], self.timestamps[mask]
         )
+
+
+def event_weights(
+    type_weights: npt.NDArray[np.float64],
+    values: npt.NDArray[np.float64],
+    *,
+    scale: str,
+    max_weight: float,
+) -> npt.NDArray[np.float32]:
+    """Weight of each event: type weight x value (log-scaled for scale "log"), clipped.
+
+    type_weights, values: float64 (n,); returns float32 (n,) within ±max_weight. The clip is
+    what keeps one outlier (a value of 1e6 where ratings are 1..5) from owning the fit.
+    """
+    if scale == "log":
+        values = np.sign(values) * np.log1p(np.abs(values))
+    elif scale != "linear":
+        raise ValueError(f"unknown value scale {scale!r}")
+    weights = np.clip(type_weights * values, -max_weight, max_weight)
+    return np.nan_to_num(weights, nan=0.0).astype(np.float32)
 
 
 @dataclass(frozen=True)

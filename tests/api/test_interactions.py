@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from recommender.models import EndUser, Interaction
 from recommender.services.config import config_save
+from recommender.services.ingest.rows import INTERACTION_VALUE_MAX
 from tenants.models import Tenant
 from tests.api.support import assert_error, row_counts
 from tests.factories import EndUserFactory, ItemFactory
@@ -154,10 +155,25 @@ def test_timestamp_zones_are_honoured(
 
 
 @pytest.mark.usefixtures("catalog")
-@pytest.mark.parametrize("value", [0, -4, 2.5, 1e300])
+@pytest.mark.parametrize("value", [0, -4, 2.5, INTERACTION_VALUE_MAX, -INTERACTION_VALUE_MAX])
 def test_explicit_values_are_stored(api: APIClient, tenant: Tenant, value: float) -> None:
     assert send(api, event(value=value)).status_code == 200
     assert stored(tenant)[0].value == value
+
+
+@pytest.mark.usefixtures("catalog")
+@pytest.mark.parametrize("value", [INTERACTION_VALUE_MAX + 1, 1e12, -1e300])
+def test_values_past_the_bound_reject_the_batch_naming_the_row(
+    api: APIClient, value: float
+) -> None:
+    # One such event made every later training fit NaN factors.
+    before = row_counts()
+    response = send(api, event(event_id="fine"), event(event_id="outlier", value=value))
+    error = assert_error(response, 400, "validation_error")
+    assert error["details"] == [
+        {"row": 1, "field": "value", "message": "'value' must lie within ±1e+06"}
+    ]
+    assert row_counts() == before
 
 
 @pytest.mark.usefixtures("catalog")

@@ -34,7 +34,7 @@ from recommender import vectorstore
 from recommender.api.pagination import IdCursorPagination
 from recommender.engine import filters
 from recommender.engine.config_schema import merge_config
-from recommender.models import EmbeddingSpace, Job
+from recommender.models import EmbeddingSpace, EndUser, Item, Job
 from recommender.services.config import active_config, active_config_version, config_save
 from recommender.services.encoding.encode import encode_tenant
 from recommender.services.experiments.lifecycle import (
@@ -50,7 +50,7 @@ from tenants.api_base import TenantAPIView
 from tenants.models import ALL_SCOPES, Tenant
 from tenants.services import api_key_create
 from tests.api.support import ApiResponse, assert_error
-from tests.factories import EndUserFactory, ItemFactory
+from tests.factories import EndUserFactory, InteractionFactory, ItemFactory
 from tests.retrieval.conftest import store_catalog
 
 Op = tuple[str, str]  # (method, path template), as the document names them
@@ -296,6 +296,13 @@ def world(django_db_setup: Any, django_db_blocker: Any, tiny_model_dir: str) -> 
         for external_id in (SHORTEST_ID, LONGEST_ID, str(NUMERIC_ITEM)):
             ItemFactory(tenant=owner, external_id=external_id, attributes={"brand": "Acme"})
         EndUserFactory(tenant=owner, external_id=SHORTEST_ID)
+        buyer = EndUser.objects.for_tenant(owner).get(external_id="buyer")
+        InteractionFactory(
+            tenant=owner,
+            user=buyer,
+            item=Item.objects.for_tenant(owner).get(external_id="watch-1"),
+            event_id="contract-stored-event",
+        )
         config_save(tenant=owner, data={"encoder": {"model": tiny_model_dir, "device": "cpu"}})
         encode_tenant(tenant=owner)
         train_tenant(tenant=owner)
@@ -319,7 +326,12 @@ def world(django_db_setup: Any, django_db_blocker: Any, tiny_model_dir: str) -> 
         for scope in ALL_SCOPES:
             others = [s for s in ALL_SCOPES if s != scope]
             keys[f"without {scope}"] = api_key_create(tenant=owner, scopes=others)[1]
-    ids = {"item_id": "watch-1", "user_id": "buyer", "job_id": str(job.pk)}
+    ids = {
+        "item_id": "watch-1",
+        "user_id": "buyer",
+        "job_id": str(job.pk),
+        "event_id": "contract-stored-event",
+    }
     yield World(keys, {**ids, "experiment_id": str(experiment.pk)})
     with django_db_blocker.unblock():
         for space in EmbeddingSpace.objects.for_tenant(owner):
@@ -366,6 +378,8 @@ USERS: Op = ("get", "/api/v1/users")
 USER: Op = ("get", "/api/v1/users/{user_id}")
 USER_PATCH: Op = ("patch", "/api/v1/users/{user_id}")
 USER_DELETE: Op = ("delete", "/api/v1/users/{user_id}")
+USER_EVENTS_DELETE: Op = ("delete", "/api/v1/users/{user_id}/interactions")
+EVENT_DELETE: Op = ("delete", "/api/v1/interactions/{event_id}")
 RECOMMENDATIONS: Op = ("get", "/api/v1/users/{user_id}/recommendations")
 SEARCH: Op = ("post", "/api/v1/search")
 POPULAR: Op = ("get", "/api/v1/popular")
@@ -479,6 +493,8 @@ CASES: dict[Op, dict[int, Req]] = {
         400: Req(body={"profile_text": 5}),
     },
     USER_DELETE: {204: Req()},
+    USER_EVENTS_DELETE: {200: Req()},
+    EVENT_DELETE: {204: Req()},
     RECOMMENDATIONS: {
         200: Req(query=(*RESULT_QUERY, ("exclude_seen", "purchase,view"))),
         400: Req(query=(("diversity", "2"),)),
@@ -824,6 +840,14 @@ def _probes() -> list[Probe]:
             "format",
             lambda v: event_row(timestamp=v),
             ("2026-01-01T00:00:00Z", ("2026-01-01T00:00:00", "yesterday")),
+        ),
+        Probe(INTERACTIONS_BATCH, f"{event}.value", "minimum", lambda n: event_row(value=n)),
+        Probe(
+            INTERACTIONS_BATCH,
+            f"{event}.value",
+            "maximum",
+            lambda n: event_row(value=n),
+            constant="rows.INTERACTION_VALUE_MAX",
         ),
         *_text_probes(INTERACTIONS_BATCH, event, event_row, "event_id", "rows.EXTERNAL_ID_MAX"),
         *_text_probes(

@@ -16,7 +16,7 @@ from django.urls import URLPattern, reverse
 from rest_framework.test import APIClient
 
 from recommender.api import urls as api_urls
-from recommender.models import EndUser, Experiment, Item, Job, ModelVersion, ServedList
+from recommender.models import EndUser, Experiment, Interaction, Item, Job, ModelVersion, ServedList
 from recommender.services.config import config_save
 from recommender.services.encoding.encode import encode_tenant
 from recommender.services.experiments.lifecycle import VariantSpec, experiment_create
@@ -68,6 +68,9 @@ def world(
         EndUserFactory(tenant=owner, external_id=f"{own}-user")
         InteractionFactory(
             tenant=owner, user=shared_user, item=shared_item, event_id="shared-event"
+        )
+        InteractionFactory(
+            tenant=owner, user=shared_user, item=shared_item, event_id=f"{own}-event"
         )
         jobs[owner.slug] = Job.objects.create(tenant=owner, kind=Job.Kind.IMPORT_ITEMS)
         ModelVersion.objects.create(
@@ -219,6 +222,50 @@ def _deleted(model: Any, external_id: str) -> Callable[[World, ApiResponse], Non
         assert model.objects.for_tenant(world.b).filter(external_id=external_id).exists()
 
     return check
+
+
+def _event_delete_case() -> Case:
+    """Deleting an event by event_id: A's copy of a shared id goes, B's stays; B's own event_id
+    is A's missing one."""
+
+    def url(event_id: str) -> str:
+        return reverse("interactions-detail", kwargs={"event_id": event_id})
+
+    def own(world: World) -> None:
+        response = call(world.api_a, "delete", url("shared-event"))
+        assert response.status_code == 204, response.content
+        assert not Interaction.objects.for_tenant(world.a).filter(event_id="shared-event").exists()
+        assert Interaction.objects.for_tenant(world.b).filter(event_id="shared-event").exists()
+
+    def other(world: World) -> None:
+        foreign = call(world.api_a, "delete", url("b-only-event"))
+        missing = call(world.api_a, "delete", url(MISSING))
+        assert_same_as_missing(foreign, missing, ("b-only-event", MISSING))
+        assert Interaction.objects.for_tenant(world.b).filter(event_id="b-only-event").exists()
+
+    return Case(path=lambda world: url("shared-event"), body=None, own=own, other=other)
+
+
+def _user_events_delete_case() -> Case:
+    """Deleting a user's events: A's "shared-user" loses A's events only and stays a user."""
+
+    def url(user_id: str) -> str:
+        return reverse("users-interactions", kwargs={"user_id": user_id})
+
+    def own(world: World) -> None:
+        response = call(world.api_a, "delete", url("shared-user"))
+        assert response.status_code == 200, response.content
+        assert response.json() == {"deleted": 2}
+        assert not Interaction.objects.for_tenant(world.a).exists()
+        assert EndUser.objects.for_tenant(world.a).filter(external_id="shared-user").exists()
+        assert Interaction.objects.for_tenant(world.b).count() == 2
+
+    def other(world: World) -> None:
+        foreign = call(world.api_a, "delete", url("b-only-user"))
+        missing = call(world.api_a, "delete", url(MISSING))
+        assert_same_as_missing(foreign, missing, ("b-only-user", MISSING))
+
+    return Case(path=lambda world: url("shared-user"), body=None, own=own, other=other)
 
 
 def _list_case(route: str, owned: Callable[[World, str], set[str]]) -> Case:
@@ -503,6 +550,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("users-detail", "delete"): _detail_case(
         "users-detail", "user_id", "delete", None, _deleted(EndUser, "shared-user")
     ),
+    ("interactions-detail", "delete"): _event_delete_case(),
+    ("users-interactions", "delete"): _user_events_delete_case(),
     ("jobs-detail", "get"): _detail_case(
         "jobs-detail", "job_id", "get", None, _got(lambda w: str(w.job_a.pk))
     ),

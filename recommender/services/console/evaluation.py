@@ -29,7 +29,7 @@ def tenant_evaluate(
     if users is not None:
         training["eval_users"] = users
     config = {**config, "training": training}
-    events = load_events(tenant_id=tenant.pk, type_weights=config["interactions"]["types"])
+    events = load_events(tenant_id=tenant.pk, interactions=config["interactions"])
     items = load_items(tenant_id=tenant.pk)
     if len(events) < 2 or not len(items):
         raise ApplicationError(

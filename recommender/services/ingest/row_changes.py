@@ -1,10 +1,10 @@
-"""Single-row changes to items and users (PATCH and DELETE of the API)."""
+"""Single-row changes to items, users and events (PATCH and DELETE of the API)."""
 
 from typing import Any
 
 from django.db import transaction
 
-from recommender.models import EndUser, Item
+from recommender.models import EndUser, Interaction, Item
 from recommender.selectors import access_item_by_external_id, access_user_by_external_id
 from recommender.services.ingest.rows import (
     item_content_hash,
@@ -12,7 +12,7 @@ from recommender.services.ingest.rows import (
     parse_partial_user,
     single_fault,
 )
-from recsys_platform.errors import ApplicationError
+from recsys_platform.errors import ApplicationError, NotFoundError
 
 
 def _check_body(payload: Any, external_id: str, parse: Any) -> dict[str, Any]:
@@ -57,3 +57,22 @@ def user_update(*, external_id: str, payload: Any) -> EndUser:
 @transaction.atomic
 def user_delete(*, external_id: str) -> None:
     access_user_by_external_id(external_id).delete()
+
+
+@transaction.atomic
+def interaction_delete(*, event_id: str) -> None:
+    """Delete the tenant's event with this `event_id` (a bad event sent by mistake).
+
+    Training reads what is stored, so the next model version no longer sees it.
+    """
+    deleted, _ = Interaction.objects.filter(event_id=event_id).delete()
+    if not deleted:
+        raise NotFoundError(f"No interaction with event_id {event_id!r}.")
+
+
+@transaction.atomic
+def user_interactions_delete(*, external_id: str) -> int:
+    """Delete every event of the user (the user stays); return how many were deleted."""
+    user = access_user_by_external_id(external_id)
+    deleted, _ = Interaction.objects.filter(user=user).delete()
+    return deleted

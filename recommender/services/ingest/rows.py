@@ -22,6 +22,9 @@ ATTRIBUTES_MAX_KEYS = 100
 # json.dumps (and the stack) give out near 1,000 levels while orjson parses 1,024.
 ATTRIBUTES_MAX_DEPTH = 16
 RECOMMENDATION_ID_MAX = 64
+# An interaction's value (a rating, a quantity, seconds watched) lies within ±this: one event of
+# 1e12 once made every later training fit NaN factors. Training clips weights further per config.
+INTERACTION_VALUE_MAX = 1e6
 MAX_ERRORS_REPORTED = 100
 
 T = TypeVar("T")
@@ -184,14 +187,19 @@ def _bool(value: Any, name: str, default: bool) -> bool:
     return value
 
 
-def _number(value: Any, name: str, default: float) -> float:
+def _number(value: Any, name: str, default: float, bound: float) -> float:
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _RowFaultError(name, f"'{name}' must be a number")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond any float
+        raise _RowFaultError(name, f"'{name}' must lie within ±{bound:g}") from None
     if not math.isfinite(number):
         raise _RowFaultError(name, f"'{name}' must be a finite number")
+    if abs(number) > bound:
+        raise _RowFaultError(name, f"'{name}' must lie within ±{bound:g}")
     return number
 
 
@@ -279,7 +287,7 @@ def interaction_parser(
             user=_external_id(raw["user"], "user"),
             item=_external_id(raw["item"], "item"),
             type=kind,
-            value=_number(raw.get("value"), "value", 1.0),
+            value=_number(raw.get("value"), "value", 1.0, INTERACTION_VALUE_MAX),
             timestamp=parse_timestamp(raw.get("timestamp"), "timestamp", received_at),
             event_id=_optional_id(raw.get("event_id"), "event_id", EXTERNAL_ID_MAX),
             recommendation_id=_optional_id(

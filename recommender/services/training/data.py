@@ -6,19 +6,26 @@ import numpy as np
 import numpy.typing as npt
 
 from recommender import vectorstore
-from recommender.engine.data import Events, ItemTable
+from recommender.engine.data import Events, ItemTable, event_weights
 from recommender.models import EmbeddingSpace
 from recommender.stores import training_reads
 
 
-def load_events(*, tenant_id: int, type_weights: dict[str, float]) -> Events:
-    """Every interaction with a configured type; weight = type weight x value."""
+def load_events(*, tenant_id: int, interactions: dict[str, Any]) -> Events:
+    """Every interaction with a configured type; weight = type weight x value, scaled and
+    clipped as the configuration's `interactions` section says."""
+    type_weights: dict[str, float] = interactions["types"]
     columns = training_reads.interaction_columns(tenant_id=tenant_id, types=list(type_weights))
     weight_of = np.array([type_weights[k] for k in columns.types], dtype=np.float64)
     return Events(
         user_ids=columns.user_ids,
         item_ids=columns.item_ids,
-        weights=(weight_of * columns.values).astype(np.float32),
+        weights=event_weights(
+            weight_of,
+            np.asarray(columns.values, dtype=np.float64),
+            scale=str(interactions.get("value_scale", "linear")),
+            max_weight=float(interactions.get("max_weight", 100.0)),
+        ),
         timestamps=columns.timestamps,
     )
 

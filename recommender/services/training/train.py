@@ -377,7 +377,7 @@ def train_tenant(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     config = active_config(tenant)
-    events = load_events(tenant_id=tenant.pk, type_weights=config["interactions"]["types"])
+    events = load_events(tenant_id=tenant.pk, interactions=config["interactions"])
     items = load_items(tenant_id=tenant.pk)
     if len(events) < MIN_INTERACTIONS or not len(items):
         raise ApplicationError(
