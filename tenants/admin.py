@@ -31,6 +31,21 @@ class TenantAdmin(admin.ModelAdmin):
     search_fields = ("slug", "name")
     list_filter = ("active",)
     filter_horizontal = ("operators",)
+    fieldsets = (
+        (None, {"fields": ("slug", "name", "active", "settings", "operators")}),
+        (
+            "Rate limits",
+            {
+                "description": "Token buckets per API key and for the whole tenant; a request "
+                "beyond them is answered 429 with Retry-After. Empty: the platform default "
+                "(RECSYS_RATE_* settings); a rate of 0: unlimited.",
+                "fields": (
+                    ("rate_limit_key_per_s", "rate_limit_key_burst"),
+                    ("rate_limit_tenant_per_s", "rate_limit_tenant_burst"),
+                ),
+            },
+        ),
+    )
     inlines = (ApiKeyInline,)
     actions = ("issue_api_key",)
 
