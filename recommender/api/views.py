@@ -14,6 +14,7 @@ from recommender.api.schemas import operation
 from recommender.api.wire import item_to_wire, job_to_wire, user_to_wire
 from recommender.services.ingest import batches, row_changes
 from recommender.services.jobs.api_start import job_start_from_api
+from recommender.services.privacy import erasure
 from tenants.api_base import TenantAPIView
 from tenants.models import SCOPE_INGEST, SCOPE_MANAGE
 
@@ -170,12 +171,13 @@ class UserDetailView(TenantAPIView):
 
     @operation(
         summary="Delete a user",
-        description="Deletes the user with the user's interactions.",
+        description="Erases the user and everything stored about them: interactions, text "
+        "vectors and collaborative factors, trained top lists and served lists.",
         responses={204: None},
         errors=(404,),
     )
     def delete(self, request: Request, user_id: str) -> Response:
-        row_changes.user_delete(external_id=user_id)
+        erasure.user_erase(external_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

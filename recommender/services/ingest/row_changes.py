@@ -52,8 +52,3 @@ def user_update(*, external_id: str, payload: Any) -> EndUser:
         setattr(user, name, value)
     user.save()
     return user
-
-
-@transaction.atomic
-def user_delete(*, external_id: str) -> None:
-    access_user_by_external_id(external_id).delete()
