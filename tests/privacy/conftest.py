@@ -1,7 +1,7 @@
 """A user with a row in every table that can hold user data, and a neighbour who must stay."""
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from recommender.models import (
     EmbeddingSpace,
     EndUser,
+    Item,
     ModelVersion,
     ServedList,
     UserItems,
@@ -28,7 +29,7 @@ class People:
 @pytest.fixture
 def people(tenant: Tenant, django_user_model: Any) -> People:
     operator = django_user_model.objects.create_superuser("op", "op@example.com", "pw")
-    item = ItemFactory(tenant=tenant, external_id="item-1")
+    item = cast(Item, ItemFactory(tenant=tenant, external_id="item-1"))
     space = EmbeddingSpace.objects.create(
         tenant=tenant,
         settings={"model": "tiny"},
@@ -41,7 +42,10 @@ def people(tenant: Tenant, django_user_model: Any) -> People:
     )
     users = []
     for index, name in enumerate(("gone", "stays")):
-        user = EndUserFactory(tenant=tenant, external_id=name, profile_text=f"{name} likes tea")
+        user = cast(
+            EndUser,
+            EndUserFactory(tenant=tenant, external_id=name, profile_text=f"{name} likes tea"),
+        )
         InteractionFactory(tenant=tenant, user=user, item=item, event_id=f"{name}-event")
         UserVector.objects.create(space=space, user=user, embedding=[1, 0, index], content_hash="h")
         UserItems.objects.create(
