@@ -295,6 +295,14 @@ def world(django_db_setup: Any, django_db_blocker: Any, tiny_model_dir: str) -> 
         train_tenant(tenant=owner)
         job = Job.objects.create(tenant=owner, kind=Job.Kind.ENCODE)
         keys = {"all": api_key_create(tenant=owner)[1]}
+        # A tenant whose one token is taken by the first request (see `call`), never refilled.
+        throttled = Tenant.objects.create(
+            slug="openapi-throttled",
+            name="Throttled",
+            rate_limit_tenant_per_s=0.0001,
+            rate_limit_tenant_burst=1,
+        )
+        keys["throttled"] = api_key_create(tenant=throttled)[1]
         for scope in ALL_SCOPES:
             others = [s for s in ALL_SCOPES if s != scope]
             keys[f"without {scope}"] = api_key_create(tenant=owner, scopes=others)[1]
@@ -303,6 +311,7 @@ def world(django_db_setup: Any, django_db_blocker: Any, tiny_model_dir: str) -> 
         for space in EmbeddingSpace.objects.for_tenant(owner):
             vectorstore.drop_space(space)
         owner.delete()
+        throttled.delete()
 
 
 @pytest.fixture
@@ -316,6 +325,8 @@ def call(db: Any, world: World, request: pytest.FixtureRequest) -> Callable[[Op,
             client = request.getfixturevalue("fresh_client")
         elif req.key is not None:
             client.credentials(HTTP_AUTHORIZATION=f"Bearer {world.keys[req.key]}")
+        if req.key == "throttled":
+            client.get("/api/v1/users")  # takes the tenant's token, if still there
         return send(client, op, req, world.ids)
 
     return run
@@ -344,6 +355,7 @@ USERS: Op = ("get", "/api/v1/users")
 USER: Op = ("get", "/api/v1/users/{user_id}")
 USER_PATCH: Op = ("patch", "/api/v1/users/{user_id}")
 USER_DELETE: Op = ("delete", "/api/v1/users/{user_id}")
+USER_EXPORT: Op = ("get", "/api/v1/users/{user_id}/export")
 RECOMMENDATIONS: Op = ("get", "/api/v1/users/{user_id}/recommendations")
 SEARCH: Op = ("post", "/api/v1/search")
 POPULAR: Op = ("get", "/api/v1/popular")
@@ -453,6 +465,7 @@ CASES: dict[Op, dict[int, Req]] = {
         400: Req(body={"profile_text": 5}),
     },
     USER_DELETE: {204: Req()},
+    USER_EXPORT: {200: Req()},
     RECOMMENDATIONS: {
         200: Req(query=(*RESULT_QUERY, ("exclude_seen", "purchase,view"))),
         400: Req(query=(("diversity", "2"),)),
@@ -491,6 +504,7 @@ def cases(op: Op) -> dict[int, Req]:
     derived = {
         401: replace(success, key=None),
         403: replace(success, key=f"without {scope_of(op)}"),
+        429: replace(success, key="throttled"),
     }
     if "{" in op[1]:
         derived[404] = replace(success, ids=dict.fromkeys(re.findall(r"\{(\w+)\}", op[1]), MISSING))

@@ -137,6 +137,7 @@ def _detail_case(
             "items-detail": "shared",
             "items-similar": "shared",
             "users-detail": "shared-user",
+            "users-export": "shared-user",
             "users-recommendations": "shared-user",
             "jobs-detail": str(world.job_a.pk),
         }[route]
@@ -146,6 +147,7 @@ def _detail_case(
             "items-detail": ("b-only", MISSING),
             "items-similar": ("b-only", MISSING),
             "users-detail": ("b-only-user", MISSING),
+            "users-export": ("b-only-user", MISSING),
             "users-recommendations": ("b-only-user", MISSING),
             "jobs-detail": (str(world.job_b.pk), str(uuid.uuid4())),
         }[route]
@@ -193,6 +195,16 @@ def _deleted(model: Any, external_id: str) -> Callable[[World, ApiResponse], Non
         assert model.objects.for_tenant(world.b).filter(external_id=external_id).exists()
 
     return check
+
+
+def _exported_a(world: World, response: ApiResponse) -> None:
+    """A's "shared-user" with A's one event only: B's user of the same id adds nothing."""
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["user"]["id"] == "shared-user"
+    assert body["user"]["profile_text"] == world.a.slug
+    assert [event["event_id"] for event in body["interactions"]] == ["shared-event"]
+    assert [event["item_id"] for event in body["interactions"]] == ["shared"]
 
 
 def _list_case(route: str, owned: Callable[[World, str], set[str]]) -> Case:
@@ -452,6 +464,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("users-detail", "delete"): _detail_case(
         "users-detail", "user_id", "delete", None, _deleted(EndUser, "shared-user")
     ),
+    ("users-export", "get"): _detail_case("users-export", "user_id", "get", None, _exported_a),
     ("jobs-detail", "get"): _detail_case(
         "jobs-detail", "job_id", "get", None, _got(lambda w: str(w.job_a.pk))
     ),
