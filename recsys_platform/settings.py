@@ -211,6 +211,10 @@ RECSYS_RATE_LIMITS = {
 RECSYS_AUTH_FAILURES_MAX = env_int("RECSYS_AUTH_FAILURES_MAX", 10)
 RECSYS_AUTH_FAILURE_WINDOW_S = env_int("RECSYS_AUTH_FAILURE_WINDOW_S", 300)
 
+# Days a served list is kept before the daily purge (recommender.tasks.purge_served_lists) deletes
+# it; each tenant may set its own in the admin. Attribution of events needs only recent lists.
+RECSYS_SERVED_LIST_RETENTION_DAYS = env_int("RECSYS_SERVED_LIST_RETENTION_DAYS", 90)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "recsys_platform API",
     "DESCRIPTION": "Multi-tenant recommendations: ingest catalog and events, ask for results.",

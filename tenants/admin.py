@@ -45,6 +45,7 @@ class TenantAdmin(admin.ModelAdmin):
                 ),
             },
         ),
+        ("Privacy", {"fields": ("served_list_retention_days",)}),
     )
     inlines = (ApiKeyInline,)
     actions = ("issue_api_key",)

@@ -54,6 +54,13 @@ class Tenant(models.Model):
     rate_limit_tenant_burst = models.PositiveIntegerField(
         null=True, blank=True, help_text="Requests all of the tenant's keys may send at once."
     )
+    served_list_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Days a served list (what a response recommended to a user) is kept before the "
+        "daily purge deletes it (empty: platform default, RECSYS_SERVED_LIST_RETENTION_DAYS).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
