@@ -6,6 +6,7 @@ from typing import Any
 from django.apps import apps
 from django.db import connection
 from django.db.models import ForeignKey, Model, OneToOneField
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from recommender.models import EndUser
@@ -102,3 +103,16 @@ def test_delete_of_an_unknown_user_is_404_and_deletes_nothing(
     before = _rows_of(people.gone)
     assert_error(api.delete("/api/v1/users/nobody"), 404, "not_found")
     assert _rows_of(people.gone) == before
+
+
+def test_deleting_a_user_in_the_admin_erases_the_same_rows(
+    admin_client: Any, people: People
+) -> None:
+    before = _rows_of(people.gone)
+    url = reverse("admin:recommender_enduser_delete", args=[people.gone.pk])
+    response = admin_client.post(url, {"post": "yes"})
+    assert response.status_code == 302, response.content[:500]
+    for entry in USER_DATA:
+        label = entry.model._meta.label
+        assert not entry.model._base_manager.filter(pk__in=before[label]).exists(), label
+    assert EndUser.objects.unscoped().filter(pk=people.stays.pk).exists()
