@@ -6,6 +6,7 @@ from recommender.services.encoding.queue import encoding_sweep
 from recommender.services.jobs.kinds import DEFAULT_QUEUE
 from recommender.services.jobs.lifecycle import RUN_JOB_TASK, job_run
 from recommender.services.jobs.recovery import jobs_sweep
+from recommender.services.privacy.retention import served_lists_purge
 from recommender.services.training.queue import training_sweep
 
 
@@ -47,3 +48,12 @@ SWEEP_TRAINING_TASK = "recommender.tasks.sweep_training"
 def sweep_training() -> list[int]:
     """Periodic (django-celery-beat, hourly): queue retraining where the tenant's schedule says."""
     return training_sweep()
+
+
+PURGE_SERVED_LISTS_TASK = "recommender.tasks.purge_served_lists"
+
+
+@shared_task(name=PURGE_SERVED_LISTS_TASK, queue=DEFAULT_QUEUE, acks_late=True)
+def purge_served_lists() -> dict[str, int]:
+    """Periodic (django-celery-beat, daily): delete served lists past their tenant's retention."""
+    return served_lists_purge()

@@ -6,7 +6,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from recsys_platform import embedded
-from recsys_platform.env import env_bool, env_int, env_list, env_path, env_str
+from recsys_platform.env import env_bool, env_float, env_int, env_list, env_path, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -206,8 +206,28 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["recsys_platform.parsers.FastJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "recsys_platform.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["tenants.throttling.ApiKeyRateThrottle"],
     "UNAUTHENTICATED_USER": None,
 }
+
+# --- Rate limits (tenants.ratelimit): token buckets in Redis, per API key and per tenant. These are
+# the defaults; each tenant may override them in the admin. A rate of 0 means unlimited. Bursts
+# cover a client's batch of parallel calls; the tenant rate leaves room for several busy keys.
+RECSYS_RATE_LIMIT_REDIS_URL = env_str("RECSYS_RATE_LIMIT_REDIS_URL") or CELERY_BROKER_URL
+RECSYS_RATE_LIMITS = {
+    "key_rate": env_float("RECSYS_RATE_KEY_PER_S", 50.0),
+    "key_burst": env_int("RECSYS_RATE_KEY_BURST", 100),
+    "tenant_rate": env_float("RECSYS_RATE_TENANT_PER_S", 200.0),
+    "tenant_burst": env_int("RECSYS_RATE_TENANT_BURST", 400),
+}
+# After this many failed authentications for one key prefix within the window, that prefix is
+# answered 429 without checking the secret until the window ends (0 disables).
+RECSYS_AUTH_FAILURES_MAX = env_int("RECSYS_AUTH_FAILURES_MAX", 10)
+RECSYS_AUTH_FAILURE_WINDOW_S = env_int("RECSYS_AUTH_FAILURE_WINDOW_S", 300)
+
+# Days a served list is kept before the daily purge (recommender.tasks.purge_served_lists) deletes
+# it; each tenant may set its own in the admin. Attribution of events needs only recent lists.
+RECSYS_SERVED_LIST_RETENTION_DAYS = env_int("RECSYS_SERVED_LIST_RETENTION_DAYS", 90)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "recsys_platform API",

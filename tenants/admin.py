@@ -62,6 +62,22 @@ class TenantAdmin(ConsoleAdmin):
     search_fields = ("slug", "name")
     list_filter = ("active",)
     filter_horizontal = ("operators",)
+    fieldsets = (
+        (None, {"fields": ("slug", "name", "active", "settings", "operators")}),
+        (
+            "Rate limits",
+            {
+                "description": "Token buckets per API key and for the whole tenant; a request "
+                "beyond them is answered 429 with Retry-After. Empty: the platform default "
+                "(RECSYS_RATE_* settings); a rate of 0: unlimited.",
+                "fields": (
+                    ("rate_limit_key_per_s", "rate_limit_key_burst"),
+                    ("rate_limit_tenant_per_s", "rate_limit_tenant_burst"),
+                ),
+            },
+        ),
+        ("Privacy", {"fields": ("served_list_retention_days",)}),
+    )
     inlines = (ApiKeyInline,)
     actions_detail: Any = ("issue_key",)
 

@@ -2,7 +2,9 @@
 
 Guarantees: a missing, empty, malformed, unknown or revoked key is refused (401); a key of an
 inactive tenant is refused (403); a key without the view's scope is refused (403). Keys are never
-logged. It does not rate-limit.
+logged. A key prefix with too many recent failures is refused (429) without checking the secret,
+so a known prefix cannot be used to guess its secret; request rates are limited by
+tenants.throttling.
 """
 
 from typing import Any
@@ -14,7 +16,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from tenants.models import ApiKey
-from tenants.services import api_key_authenticate
+from tenants.ratelimit import auth_blocked_for, auth_failed
+from tenants.services import api_key_authenticate, key_prefix
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -30,8 +33,17 @@ class ApiKeyAuthentication(BaseAuthentication):
             raw_key = header[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed("Invalid API key.") from exc
+        prefix = key_prefix(raw_key)
+        if prefix:
+            blocked = auth_blocked_for(prefix)
+            if blocked:
+                raise exceptions.Throttled(
+                    blocked, detail="Too many failed authentications for this API key."
+                )
         key = api_key_authenticate(raw_key=raw_key)
         if key is None:
+            if prefix:
+                auth_failed(prefix)
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         if not key.tenant.active:
             raise exceptions.PermissionDenied("This tenant is deactivated.")

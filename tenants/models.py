@@ -5,7 +5,7 @@ from typing import ClassVar
 
 from django.conf import settings as django_settings
 from django.contrib.postgres.fields import ArrayField
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
 SCOPE_INGEST = "ingest"
@@ -33,6 +33,33 @@ class Tenant(models.Model):
         blank=True,
         related_name="operated_tenants",
         help_text="Staff users who may operate this tenant in the admin (superusers see all).",
+    )
+    # Request rate limits (tenants.ratelimit); empty means the platform default
+    # (settings.RECSYS_RATE_LIMITS), 0 means unlimited.
+    rate_limit_key_per_s = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Requests per second each API key may sustain (empty: platform default).",
+    )
+    rate_limit_key_burst = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Requests one API key may send at once after a pause."
+    )
+    rate_limit_tenant_per_s = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Requests per second all of the tenant's keys together may sustain.",
+    )
+    rate_limit_tenant_burst = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Requests all of the tenant's keys may send at once."
+    )
+    served_list_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Days a served list (what a response recommended to a user) is kept before the "
+        "daily purge deletes it (empty: platform default, RECSYS_SERVED_LIST_RETENTION_DAYS).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

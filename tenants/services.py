@@ -105,12 +105,20 @@ def _key_by_prefix(prefix: str) -> ApiKey | None:
     return key
 
 
-def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
-    """The active key matching `raw_key` (looked up by prefix, digest compared in constant time)."""
+def key_prefix(raw_key: str) -> str | None:
+    """The prefix part of a well-formed `rsk_<prefix>_<secret>`, else None."""
     parts = raw_key.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_TAG or not parts[1] or not parts[2]:
         return None
-    key = _key_by_prefix(parts[1])
+    return parts[1]
+
+
+def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
+    """The active key matching `raw_key` (looked up by prefix, digest compared in constant time)."""
+    prefix = key_prefix(raw_key)
+    if prefix is None:
+        return None
+    key = _key_by_prefix(prefix)
     if key is None or not hmac.compare_digest(key.digest, _digest(raw_key)):
         return None
     if key.revoked_at is not None:

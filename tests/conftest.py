@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from recommender.services.serving import side_by_side
 from tenants.models import ALL_SCOPES, Tenant
+from tenants.ratelimit import clear_state
 from tenants.scoping import tenant_scope
 from tenants.services import api_key_create
 
@@ -18,6 +19,12 @@ def side_by_side_connections_closed(django_db_setup: Any) -> Iterator[None]:
     dropped."""
     yield
     side_by_side.shutdown()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def rate_limit_state_cleared() -> None:
+    """Test tenant ids restart each run while Redis keeps its buckets: start with none."""
+    clear_state()
 
 
 @pytest.fixture

@@ -3,9 +3,11 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from recommender.models import EndUser, Interaction, Item
+from recommender.services.privacy.erasure import user_erase_rows
 from tenants.admin_base import OperableTenantFilter, TenantOwnedAdmin
 
 
@@ -25,6 +27,16 @@ class EndUserAdmin(TenantOwnedAdmin):
     search_fields = ("external_id",)
     readonly_fields = ("created_at", "updated_at")
     ordering = ("-updated_at",)
+
+    # The admin's delete erases as the API's does (served lists too, which a plain delete would
+    # keep with their user unset). It also removes the admin's own log lines about the user,
+    # the line recording this deletion included: they carry the user's id.
+    def delete_model(self, request: HttpRequest, obj: EndUser) -> None:
+        user_erase_rows(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[EndUser]) -> None:
+        for user in queryset:
+            user_erase_rows(user)
 
 
 @admin.register(Interaction)

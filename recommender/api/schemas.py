@@ -285,6 +285,60 @@ class UserOut(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+class ExportInteractionOut(serializers.Serializer):
+    item_id = serializers.CharField(allow_null=True, help_text="null: the item was deleted")
+    type = serializers.CharField()
+    value = serializers.FloatField()
+    timestamp = serializers.DateTimeField()
+    event_id = serializers.CharField(allow_null=True)
+    recommendation_id = serializers.CharField(allow_null=True)
+    received_at = serializers.DateTimeField()
+
+
+class ExportServedListOut(serializers.Serializer):
+    recommendation_id = serializers.CharField()
+    endpoint = serializers.CharField()
+    item_ids = serializers.ListField(
+        child=serializers.CharField(allow_null=True), help_text="null: the item was deleted"
+    )
+    model_version = serializers.CharField(allow_null=True)
+    config_version = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class ExportVectorOut(serializers.Serializer):
+    space = serializers.IntegerField()
+    purpose = serializers.CharField(help_text="content: profile text; collaborative: ALS factor")
+    model = serializers.CharField(allow_null=True)
+    dimension = serializers.IntegerField()
+    norm = serializers.FloatField()
+    updated_at = serializers.DateTimeField()
+
+
+class ExportTrainedListOut(serializers.Serializer):
+    model_version = serializers.CharField(allow_null=True)
+    # The metaclass moves declared fields off the class, so this does not shadow Field.source.
+    source = serializers.CharField()  # type: ignore[assignment]
+    item_ids = serializers.ListField(child=serializers.CharField(allow_null=True))
+    scores = serializers.ListField(child=serializers.FloatField())
+
+
+class ExportAdminChangeOut(serializers.Serializer):
+    action_time = serializers.DateTimeField()
+    change = serializers.CharField()
+
+
+class UserExportOut(serializers.Serializer):
+    user = UserOut()
+    interactions = ExportInteractionOut(many=True)
+    served_lists = ExportServedListOut(many=True)
+    vectors = ExportVectorOut(
+        many=True, help_text="Summarised: the vectors derive from the profile and the events."
+    )
+    trained_lists = ExportTrainedListOut(many=True, help_text="Trained top items (ALS).")
+    admin_changes = ExportAdminChangeOut(many=True, help_text="Operators' edits in the admin.")
+
+
 class JobOut(serializers.Serializer):
     id = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=Job.Kind.values)
@@ -640,6 +694,8 @@ _ERROR_MEANINGS = {
     409: "Not ready: the tenant has no vectors (or model) yet.",
     413: f"Too large: {_TOO_BIG}.",
     415: "The body is not JSON.",
+    429: "Too many requests: the key's or the tenant's rate limit, or too many failed "
+    "authentications for this key; `Retry-After` gives the seconds to wait.",
 }
 
 
@@ -659,9 +715,9 @@ def operation(
     errors: tuple[int, ...] = (),
 ) -> Callable[[Any], Any]:
     """`extend_schema` for one operation: its own summary and description, its answers, and the
-    error envelope under every status it can give: 401 and 403 for all (each needs a key),
-    400, 413 and 415 for those with a body, and the `errors` named."""
-    statuses = {401, 403, *errors, *((400, 413, 415) if request is not None else ())}
+    error envelope under every status it can give: 401, 403 and 429 for all (each needs a key and
+    is rate-limited), 400, 413 and 415 for those with a body, and the `errors` named."""
+    statuses = {401, 403, 429, *errors, *((400, 413, 415) if request is not None else ())}
     extra: dict[str, Any] = {} if request is None else {"request": request}
     return extend_schema(
         summary=summary,

@@ -38,6 +38,7 @@ urlpatterns = [
     ),
     path("users", views.UserListView.as_view(), name="users-list"),
     path("users/<external_id:user_id>", views.UserDetailView.as_view(), name="users-detail"),
+    path("users/<external_id:user_id>/export", views.UserExportView.as_view(), name="users-export"),
     path(
         "users/<external_id:user_id>/interactions",
         views.UserInteractionsView.as_view(),

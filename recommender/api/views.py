@@ -14,6 +14,7 @@ from recommender.api.schemas import operation
 from recommender.api.wire import item_to_wire, job_to_wire, user_to_wire
 from recommender.services.ingest import batches, row_changes
 from recommender.services.jobs.api_start import job_start_from_api
+from recommender.services.privacy import erasure, export
 from tenants.api_base import TenantAPIView
 from tenants.models import SCOPE_INGEST, SCOPE_MANAGE
 
@@ -200,13 +201,30 @@ class UserDetailView(TenantAPIView):
 
     @operation(
         summary="Delete a user",
-        description="Deletes the user with the user's interactions.",
+        description="Erases the user and everything stored about them: interactions, text "
+        "vectors and collaborative factors, trained top lists and served lists.",
         responses={204: None},
         errors=(404,),
     )
     def delete(self, request: Request, user_id: str) -> Response:
-        row_changes.user_delete(external_id=user_id)
+        erasure.user_erase(external_id=user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserExportView(TenantAPIView):
+    required_scope = SCOPE_INGEST
+
+    @operation(
+        summary="Export a user's data",
+        description="Everything stored about the user: the profile, every interaction, the "
+        "lists served to them, their trained top items, operators' edits, and their vectors "
+        "and factors summarised (space, dimension, norm).",
+        responses={200: schemas.UserExportOut},
+        errors=(404,),
+    )
+    def get(self, request: Request, user_id: str) -> Response:
+        user, sections = export.user_export(external_id=user_id)
+        return Response({"user": user_to_wire(user), **sections})
 
 
 class JobListView(_ListView):

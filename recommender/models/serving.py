@@ -39,6 +39,8 @@ class ServedList(TenantOwnedModel):
         ]
         indexes: ClassVar = [
             models.Index(fields=["model_version", "created_at"], name="servedlist_version_time"),
+            # the retention purge: a tenant's lists older than its cutoff
+            models.Index(fields=["tenant", "created_at"], name="servedlist_tenant_time"),
         ]
 
     def __str__(self) -> str:

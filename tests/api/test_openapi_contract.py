@@ -323,6 +323,14 @@ def world(django_db_setup: Any, django_db_blocker: Any, tiny_model_dir: str) -> 
         )
         experiment_start(experiment=experiment)
         keys = {"all": api_key_create(tenant=owner)[1]}
+        # A tenant whose one token is taken by the first request (see `call`), never refilled.
+        throttled = Tenant.objects.create(
+            slug="openapi-throttled",
+            name="Throttled",
+            rate_limit_tenant_per_s=0.0001,
+            rate_limit_tenant_burst=1,
+        )
+        keys["throttled"] = api_key_create(tenant=throttled)[1]
         for scope in ALL_SCOPES:
             others = [s for s in ALL_SCOPES if s != scope]
             keys[f"without {scope}"] = api_key_create(tenant=owner, scopes=others)[1]
@@ -337,6 +345,7 @@ def world(django_db_setup: Any, django_db_blocker: Any, tiny_model_dir: str) -> 
         for space in EmbeddingSpace.objects.for_tenant(owner):
             vectorstore.drop_space(space)
         owner.delete()
+        throttled.delete()
 
 
 @pytest.fixture
@@ -350,6 +359,8 @@ def call(db: Any, world: World, request: pytest.FixtureRequest) -> Callable[[Op,
             client = request.getfixturevalue("fresh_client")
         elif req.key is not None:
             client.credentials(HTTP_AUTHORIZATION=f"Bearer {world.keys[req.key]}")
+        if req.key == "throttled":
+            client.get("/api/v1/users")  # takes the tenant's token, if still there
         return send(client, op, req, world.ids)
 
     return run
@@ -380,6 +391,7 @@ USER_PATCH: Op = ("patch", "/api/v1/users/{user_id}")
 USER_DELETE: Op = ("delete", "/api/v1/users/{user_id}")
 USER_EVENTS_DELETE: Op = ("delete", "/api/v1/users/{user_id}/interactions")
 EVENT_DELETE: Op = ("delete", "/api/v1/interactions/{event_id}")
+USER_EXPORT: Op = ("get", "/api/v1/users/{user_id}/export")
 RECOMMENDATIONS: Op = ("get", "/api/v1/users/{user_id}/recommendations")
 SEARCH: Op = ("post", "/api/v1/search")
 POPULAR: Op = ("get", "/api/v1/popular")
@@ -495,6 +507,7 @@ CASES: dict[Op, dict[int, Req]] = {
     USER_DELETE: {204: Req()},
     USER_EVENTS_DELETE: {200: Req()},
     EVENT_DELETE: {204: Req()},
+    USER_EXPORT: {200: Req()},
     RECOMMENDATIONS: {
         200: Req(query=(*RESULT_QUERY, ("exclude_seen", "purchase,view"))),
         400: Req(query=(("diversity", "2"),)),
@@ -535,6 +548,7 @@ def cases(op: Op) -> dict[int, Req]:
     derived = {
         401: replace(success, key=None),
         403: replace(success, key=f"without {scope_of(op)}"),
+        429: replace(success, key="throttled"),
     }
     if "{" in op[1] and op not in ANY_ID_OPS:
         derived[404] = replace(success, ids=dict.fromkeys(re.findall(r"\{(\w+)\}", op[1]), MISSING))

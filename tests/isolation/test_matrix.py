@@ -164,6 +164,7 @@ def _detail_case(
             "items-detail": "shared",
             "items-similar": "shared",
             "users-detail": "shared-user",
+            "users-export": "shared-user",
             "users-recommendations": "shared-user",
             "jobs-detail": str(world.job_a.pk),
             "experiments-results": str(world.experiment_a.pk),
@@ -174,6 +175,7 @@ def _detail_case(
             "items-detail": ("b-only", MISSING),
             "items-similar": ("b-only", MISSING),
             "users-detail": ("b-only-user", MISSING),
+            "users-export": ("b-only-user", MISSING),
             "users-recommendations": ("b-only-user", MISSING),
             "jobs-detail": (str(world.job_b.pk), str(uuid.uuid4())),
             "experiments-results": (str(world.experiment_b.pk), "999999999"),
@@ -266,6 +268,17 @@ def _user_events_delete_case() -> Case:
         assert_same_as_missing(foreign, missing, ("b-only-user", MISSING))
 
     return Case(path=lambda world: url("shared-user"), body=None, own=own, other=other)
+
+
+def _exported_a(world: World, response: ApiResponse) -> None:
+    """A's "shared-user" with A's events only: B's user of the same id adds nothing."""
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["user"]["id"] == "shared-user"
+    assert body["user"]["profile_text"] == world.a.slug
+    events = sorted(event["event_id"] for event in body["interactions"])
+    assert events == ["a-only-event", "shared-event"]
+    assert {event["item_id"] for event in body["interactions"]} == {"shared"}
 
 
 def _list_case(route: str, owned: Callable[[World, str], set[str]]) -> Case:
@@ -552,6 +565,7 @@ CASES: dict[tuple[str, str], Case] = {
     ),
     ("interactions-detail", "delete"): _event_delete_case(),
     ("users-interactions", "delete"): _user_events_delete_case(),
+    ("users-export", "get"): _detail_case("users-export", "user_id", "get", None, _exported_a),
     ("jobs-detail", "get"): _detail_case(
         "jobs-detail", "job_id", "get", None, _got(lambda w: str(w.job_a.pk))
     ),

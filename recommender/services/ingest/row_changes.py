@@ -55,11 +55,6 @@ def user_update(*, external_id: str, payload: Any) -> EndUser:
 
 
 @transaction.atomic
-def user_delete(*, external_id: str) -> None:
-    access_user_by_external_id(external_id).delete()
-
-
-@transaction.atomic
 def interaction_delete(*, event_id: str) -> None:
     """Delete the tenant's event with this `event_id` (a bad event sent by mistake).
 
