@@ -170,8 +170,9 @@ def test_values_past_the_bound_reject_the_batch_naming_the_row(
     before = row_counts()
     response = send(api, event(event_id="fine"), event(event_id="outlier", value=value))
     error = assert_error(response, 400, "validation_error")
+    # Rows count from 1: the outlier is the second row.
     assert error["details"] == [
-        {"row": 1, "field": "value", "message": "'value' must lie within ±1e+06"}
+        {"row": 2, "field": "value", "message": "'value' must lie within ±1e+06"}
     ]
     assert row_counts() == before
 
