@@ -98,6 +98,9 @@ else:
             "CONN_MAX_AGE": CONN_MAX_AGE_S,
         }
     }
+# A reused connection is checked before its first query of a request (and of a serving pool
+# task): after a database restart the dead ones are replaced instead of failing once each.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})
 # Parameters travel separately from the SQL (binary for vectors and arrays) instead of being
 # quoted into it by psycopg in Python: 1.5-2 ms less per recommendation, which sends a query

@@ -18,6 +18,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from recommender.models import Interaction, Item, Job
+from recommender.services.serving import side_by_side
 from recsys_platform import embedded
 from recsys_platform.errors import RETRY_AFTER_S
 from tenants.models import Tenant
@@ -51,6 +52,8 @@ def postgres() -> Iterator[Callable[[bool], None]]:
         yield switch
     finally:
         switch(True)
+        # The serving pool's threads held connections to the stopped server: start them afresh.
+        side_by_side.shutdown()
 
 
 @pytest.fixture

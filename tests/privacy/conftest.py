@@ -7,6 +7,7 @@ import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 
+from recommender import vectorstore
 from recommender.models import (
     EmbeddingSpace,
     EndUser,
@@ -37,6 +38,7 @@ def people(tenant: Tenant, django_user_model: Any) -> People:
         dimension=3,
         status=EmbeddingSpace.Status.ACTIVE,
     )
+    vectorstore.space_create(space)  # its partitions of the vector tables
     version = ModelVersion.objects.create(
         tenant=tenant, number=1, status=ModelVersion.Status.ACTIVE, cf_space=space
     )
