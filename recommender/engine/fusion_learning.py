@@ -403,13 +403,12 @@ def learn_fusion(
                     f"ranker NDCG@{k} {value:.4f} does not beat weighted {weighted:.4f}: "
                     "weighted fusion serves"
                 )
+    # Measured only where tuning runs (None: not measured; serving then keeps no places).
     chosen_share: float | None = None
-    if not tune:
-        pass
-    elif fresh_share <= 0:
+    if tune and fresh_share <= 0:
         tuning["fresh"] = {"configured": fresh_share, "chosen": 0.0, "reason": "off"}
         chosen_share = 0.0
-    else:
+    elif tune:
         if ranker is not None:
             orders = [ranker.order(g) for g in on_val.groups(chosen)]
         else:

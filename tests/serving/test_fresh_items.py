@@ -86,12 +86,20 @@ def test_warm_items_are_never_counted_fresh(planted: Planted) -> None:
 
 def test_similar_items_keep_places_for_fresh_neighbours(planted: Planted) -> None:
     new = set(_add_fresh_items(planted, group=0))
-    configure(planted.tenant, fusion={"ranker": "off", "fresh_share": 0.2, "fresh_max_loss": 1.0})
     seed = next(i for i, g in sorted(planted.item_group.items()) if g == 0)
-    with tenant_scope(planted.tenant):
-        body = similar_items(tenant=planted.tenant, item_id=seed, params=[("count", "10")])
-    served = [row["id"] for row in body["items"]]
-    assert sum(item in new for item in served) >= 2
+
+    def similar(share: float) -> list[bool]:
+        configure(
+            planted.tenant,
+            fusion={"ranker": "off", "fresh_share": share, "fresh_max_loss": 1.0},
+        )
+        with tenant_scope(planted.tenant):
+            body = similar_items(tenant=planted.tenant, item_id=seed, params=[("count", "10")])
+        return [row["id"] in new for row in body["items"]]
+
+    # The co-occurrence lists outrank the fresh neighbours: without places they are not served.
+    assert similar(0.0) == [False] * 10
+    assert similar(0.2) == [False] * 8 + [True] * 2
 
 
 def test_under_a_cost_bound_nothing_is_kept_until_tuning_measured_it(planted: Planted) -> None:
