@@ -132,7 +132,12 @@ def reset_tenant_catalogue(tenant: Tenant) -> None:
 def reset_trained(tenant: Tenant) -> None:
     """Delete a tenant's model versions with their artifacts, and its served lists."""
     with connection.cursor() as cursor:
-        for table in ("recommender_itemneighbours", "recommender_itemranking"):
+        for table in (
+            "recommender_itemneighbours",
+            "recommender_itemranking",
+            "recommender_useritems",
+            "recommender_rankermodel",
+        ):
             cursor.execute(
                 f"DELETE FROM {table} WHERE version_id IN"
                 " (SELECT id FROM recommender_modelversion WHERE tenant_id = %s)",
