@@ -33,6 +33,10 @@ def test_if_better_keeps_the_active_version_over_a_worse_one_and_says_so(
     assert first.metrics["promotion"]["promoted"] is True
     assert first.metrics["promotion"]["reason"] == "no version was active"
     assert first.metrics["promotion"]["policy"] == "if_better"  # the default
+    # The store step is broken down: the collaborative space's vectors, its index, the lists.
+    parts = ("store_vectors_s", "store_index_s", "store_lists_s")
+    assert all(first.timings[part] > 0 for part in parts)
+    assert sum(first.timings[part] for part in parts) <= first.timings["store_s"] + 0.01
 
     # Popularity alone: the fused list loses the planted taste groups.
     only_popular = {"content": {"weight": 0}, "als": {"weight": 0}, "cooccurrence": {"weight": 0}}

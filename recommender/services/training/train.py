@@ -425,7 +425,10 @@ def train_tenant(
         mark = time.perf_counter()
         # Vectors first, each chunk its own transaction, into a space no one serves yet: its
         # partition is indexed and attached before the lists below are stored and committed.
-        artifacts.store_vector_spaces(version=version, sources=fitted, data=data)
+        spaces = artifacts.store_vector_spaces(version=version, sources=fitted, data=data)
+        timings["store_vectors_s"] = spaces["vectors_s"]
+        timings["store_index_s"] = spaces["index_s"]
+        lists_mark = time.perf_counter()
         with transaction.atomic():
             version.sources = {
                 name: {
@@ -441,6 +444,7 @@ def train_tenant(
             version.metrics = {**metrics, "skipped_in_training": skipped, **fusion}
             version.status = ModelVersion.Status.READY
             version.trained_at = timezone.now()
+            timings["store_lists_s"] = time.perf_counter() - lists_mark
             timings["store_s"] = time.perf_counter() - mark
             timings["total_s"] = time.perf_counter() - started
             version.timings = {key: round(value, 3) for key, value in timings.items()}
