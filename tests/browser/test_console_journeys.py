@@ -62,10 +62,10 @@ def test_dashboard_config_form_preview_activate_and_roll_back(
     page.get_by_role("button", name="Preview").first.click()
     page.locator("#active-list").wait_for()
     # Titles and categories beside the ids.
-    first = page.locator("#active-list table.served-list tr").nth(1).locator("td")
-    item = Item.objects.for_tenant(shop).get(external_id=first.nth(1).inner_text())
-    assert first.nth(2).inner_text() == item.title
-    assert first.nth(3).inner_text() == ", ".join(item.categories)
+    first = page.locator("#active-list table.served-list tr").nth(1)
+    item = Item.objects.for_tenant(shop).get(external_id=first.locator(".item-id").inner_text())
+    assert first.locator(".item-title").inner_text() == item.title
+    assert first.locator(".item-categories").inner_text() == ", ".join(item.categories)
     shot(page, "preview")
 
     page.goto(f"{page.live_url}/admin/recommender/recommenderconfig/{draft.pk}/change/")

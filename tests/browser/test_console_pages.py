@@ -92,8 +92,10 @@ def test_the_item_and_end_user_pages(
     similar = page.locator("#item-similar table.served-list tr")
     assert similar.count() == 11  # a header and ten items
     for n in range(1, 11):
-        cells = similar.nth(n).locator("td")
-        assert cells.nth(2).inner_text() == titles[cells.nth(1).inner_text()]
+        row = similar.nth(n)
+        assert (
+            row.locator(".item-title").inner_text() == titles[row.locator(".item-id").inner_text()]
+        )
     assert page.locator("#item-events tbody tr").count() >= 1
     shot(page, "item-page")
 
@@ -101,9 +103,11 @@ def test_the_item_and_end_user_pages(
     page.goto(f"{page.live_url}/admin/recommender/enduser/{user.pk}/change/")
     listed = page.locator("#user-recommendations table.served-list tr")
     assert listed.count() == 11
-    first = listed.nth(1).locator("td")
-    assert first.nth(2).inner_text() == titles[first.nth(1).inner_text()]
-    assert first.nth(5).inner_text()  # the explanation
+    first = listed.nth(1)
+    assert (
+        first.locator(".item-title").inner_text() == titles[first.locator(".item-id").inner_text()]
+    )
+    assert first.locator(".why").inner_text()  # the explanation
     events = page.locator("#user-events tbody tr")
     assert events.count() >= 1
     assert events.nth(0).locator("td").nth(2).inner_text() in titles.values()
