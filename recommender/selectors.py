@@ -2,6 +2,7 @@
 tenant's id raises the same NotFoundError as an id that does not exist."""
 
 import uuid
+from typing import Any
 
 from django.db.models import QuerySet
 
@@ -58,6 +59,16 @@ def items_named(tenant: Tenant, external_ids: list[str]) -> dict[str, tuple[int,
     return {
         external_id: (pk, title or external_id)
         for pk, external_id, title in rows.values_list("pk", "external_id", "title")
+    }
+
+
+def items_described(tenant: Tenant, external_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """{external id: {"title", "categories"}} of those of the tenant's items named, for pages
+    that show lists of ids; another tenant's ids are left out."""
+    rows = Item.objects.for_tenant(tenant).filter(external_id__in=external_ids)
+    return {
+        external_id: {"title": title or external_id, "categories": categories}
+        for external_id, title, categories in rows.values_list("external_id", "title", "categories")
     }
 
 

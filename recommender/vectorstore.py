@@ -334,6 +334,25 @@ def count_items_to_encode(space: EmbeddingSpace) -> int:
         return int(cursor.fetchone()[0])
 
 
+def item_vector_state(space: EmbeddingSpace, item_id: int) -> str:
+    """Whether the item has a vector in the space: "current", "stale" (encoded from older text;
+    content spaces only), or "missing". Collaborative vectors carry no text hash: "current"."""
+    text_hash = _item_text_hash_sql(space)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT v.content_hash = {text_hash} FROM recommender_itemvector v"  # noqa: S608
+            " JOIN recommender_item i ON i.id = v.item_id"
+            " WHERE v.space_id = %s AND v.item_id = %s AND i.tenant_id = %s",
+            [space.pk, item_id, space.tenant_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return "missing"
+    if row[0] or space.purpose != EmbeddingSpace.Purpose.CONTENT:
+        return "current"
+    return "stale"
+
+
 class UserText(NamedTuple):
     """A user as encoding sees them: the fields of the user text template and the content hash
     of their stored vector in the space (None: no vector)."""

@@ -1,11 +1,14 @@
-"""Operator UI for tenants and API keys: issue a key with chosen scopes from the tenant page (the
-secret is shown once), a revoke button on the key page. The recommender adds its own buttons to
+"""Operator UI for tenants, API keys and operators: issue a key with chosen scopes from the tenant
+page (the secret is shown once), a revoke button on the key page; console logins listed as
+"Operators", apart from a tenant's end users. The recommender adds its own buttons to
 the tenant page (recommender.admin.tenant_page)."""
 
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -13,10 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 from unfold.admin import TabularInline
 from unfold.decorators import action
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 
 from tenants.admin_base import ConsoleAdmin, OperableTenantFilter, operable_tenants
-from tenants.models import ALL_SCOPES, ApiKey, Tenant
+from tenants.models import ALL_SCOPES, ApiKey, Operator, Tenant
 from tenants.services import api_key_create, api_key_revoke
 
 SCOPE_CHOICES = [(scope, scope) for scope in ALL_SCOPES]
@@ -184,3 +188,37 @@ class ApiKeyAdmin(ConsoleAdmin):
             api_key_revoke(key=key)
             count += 1
         messages.success(request, f"Revoked {count} key(s) at {timezone.now():%Y-%m-%d %H:%M} UTC.")
+
+
+# Django's "Users" are the console's logins; listed under the tenants app as "Operators", so the
+# sidebar no longer shows two "Users" (these, and a tenant's end users).
+admin.site.unregister(User)
+
+
+@admin.register(Operator)
+class OperatorAdmin(UserAdmin, ConsoleAdmin):
+    """Console logins; only superusers manage them (a tenant's operator holds the tenants app's
+    permissions, and must not grant itself more or reach other tenants' operators)."""
+
+    form = UserChangeForm
+    add_form = UserCreationForm
+    change_password_form = AdminPasswordChangeForm
+    list_display = ("username", "email", "is_staff", "is_superuser", "is_active", "last_login")
+
+    def _superuser(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._superuser(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._superuser(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._superuser(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._superuser(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._superuser(request)

@@ -4,6 +4,7 @@ import uuid
 from typing import ClassVar
 
 from django.conf import settings as django_settings
+from django.contrib.auth.models import User
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -93,3 +94,12 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class Operator(User):
+    """A console login (Django's auth user) under the name the console gives it: operators, as
+    opposed to a tenant's end users (recommender.EndUser). A proxy: no table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "operator"

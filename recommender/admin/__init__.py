@@ -6,6 +6,7 @@ from recommender.admin import (  # noqa: F401
     dashboard,
     experiments,
     jobs,
+    sidebar,
     tenant_page,
     training,
     vectors,

@@ -1,4 +1,6 @@
-"""Admin of items, users and interactions, scoped to the tenants an operator may operate."""
+"""Admin of items, users and interactions, scoped to the tenants an operator may operate. An
+item's page adds its events, vectors and similar items; an end user's page their events and
+recommendations (read-only panels under the form)."""
 
 from typing import Any
 
@@ -7,8 +9,27 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from recommender.models import EndUser, Interaction, Item
+from recommender.services.console.item_page import item_page
+from recommender.services.console.user_page import user_page
 from recommender.services.privacy.erasure import user_erase_rows
 from tenants.admin_base import OperableTenantFilter, TenantOwnedAdmin
+from tenants.scoping import tenant_scope
+
+
+def _panels(
+    model_admin: TenantOwnedAdmin, request: HttpRequest, object_id: str, build: Any
+) -> dict[str, Any]:
+    """The page's panels for a row the operator may see; none for another tenant's row or a
+    missing id (the change view then answers as for any missing row)."""
+    row = (
+        model_admin.get_queryset(request).filter(pk=object_id).first()
+        if object_id.isdigit()
+        else None
+    )
+    if row is None:
+        return {}
+    with tenant_scope(row.tenant):
+        return {"panels": build(row)}
 
 
 @admin.register(Item)
@@ -18,6 +39,15 @@ class ItemAdmin(TenantOwnedAdmin):
     search_fields = ("external_id", "title")
     readonly_fields = ("content_hash", "created_at", "updated_at")
     ordering = ("-updated_at",)
+    change_form_template = "admin/recommender/item/change_form.html"
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        panels = _panels(self, request, object_id, lambda item: item_page(item=item))
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), **panels}
+        )
 
 
 @admin.register(EndUser)
@@ -27,6 +57,15 @@ class EndUserAdmin(TenantOwnedAdmin):
     search_fields = ("external_id",)
     readonly_fields = ("created_at", "updated_at")
     ordering = ("-updated_at",)
+    change_form_template = "admin/recommender/enduser/change_form.html"
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        panels = _panels(self, request, object_id, lambda user: user_page(user=user))
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), **panels}
+        )
 
     # The admin's delete erases as the API's does (served lists too, which a plain delete would
     # keep with their user unset). It also removes the admin's own log lines about the user,

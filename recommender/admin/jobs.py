@@ -22,6 +22,8 @@ from tenants.admin_base import OperableTenantFilter, TenantOwnedAdmin, operable_
 from tenants.models import Tenant
 
 AUTO_REFRESH_SECONDS = 2
+# The list shows an error's start; the job's page shows all of it.
+ERROR_SHOWN_CHARS = 80
 
 
 class ImportFileForm(forms.Form):
@@ -53,6 +55,7 @@ class JobAdmin(TenantOwnedAdmin):
         "progress_bar",
         "counts_summary",
         "duration",
+        "error_short",
     )
     list_filter = (("tenant", OperableTenantFilter), "status", "kind")
     ordering = ("-created_at",)
@@ -181,6 +184,13 @@ class JobAdmin(TenantOwnedAdmin):
             return "–"
         end = job.finished_at or timezone.now()
         return f"{(end - job.started_at).total_seconds():.1f} s"
+
+    @admin.display(description="error")
+    def error_short(self, job: Job) -> str:
+        if not job.error:
+            return "–"
+        text = " ".join(job.error.split())
+        return text if len(text) <= ERROR_SHOWN_CHARS else f"{text[: ERROR_SHOWN_CHARS - 1]}…"
 
     @admin.display(description="file")
     def file_name(self, job: Job) -> str:

@@ -53,7 +53,8 @@ class EndUser(TenantOwnedModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "user"
+        # "end user": the console also lists operators (logins), Django's auth users.
+        verbose_name = "end user"
         constraints: ClassVar = [
             models.UniqueConstraint(
                 fields=["tenant", "external_id"], name="enduser_unique_external_id"

@@ -105,16 +105,22 @@ def read_user(
 
 
 def recent_interactions(*, user_id: int, limit: int) -> list[dict[str, Any]]:
-    """The user's newest interactions with the items' external ids and titles (the operator's
-    preview shows them)."""
+    """The user's newest interactions with the items' external ids, titles and categories (the
+    operator's preview and user page show them)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT i.external_id, i.title, e.type, e.timestamp FROM recommender_interaction e"
-            " JOIN recommender_item i ON i.id = e.item_id WHERE e.user_id = %s"
-            " ORDER BY e.timestamp DESC LIMIT %s",
+            "SELECT i.external_id, i.title, i.categories, e.type, e.timestamp"
+            " FROM recommender_interaction e JOIN recommender_item i ON i.id = e.item_id"
+            " WHERE e.user_id = %s ORDER BY e.timestamp DESC LIMIT %s",
             [user_id, limit],
         )
         return [
-            {"id": row[0], "title": row[1], "type": row[2], "timestamp": row[3]}
+            {
+                "id": row[0],
+                "title": row[1],
+                "categories": row[2],
+                "type": row[3],
+                "timestamp": row[4],
+            }
             for row in cursor.fetchall()
         ]

@@ -7,38 +7,33 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
-from recommender.models import EndUser, Interaction, Item, Job, RecommenderConfig
-from recommender.services.config import config_save
+from recommender.models import Interaction, Item, Job, RecommenderConfig
 from tenants.models import ApiKey, Tenant
+from tests.support.demo_shop import DemoShop, load_demo_shop
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def shop(transactional_db: Any) -> Tenant:
-    tenant = Tenant.objects.create(slug="shop", name="Shop")
-    items = [
-        Item.objects.create(tenant=tenant, external_id=f"sku-{n}", title=f"Trail shoe {n}")
-        for n in range(3)
-    ]
-    user = EndUser.objects.create(tenant=tenant, external_id="u-1")
-    for n, kind in enumerate(["view", "click", "purchase"]):
-        Interaction.objects.create(
-            tenant=tenant, user=user, item=items[n], type=kind, timestamp=timezone.now()
-        )
-    config_save(tenant=tenant, data={}, note="first")
-    return tenant
+def demo(transactional_db: Any) -> DemoShop:
+    return load_demo_shop()
+
+
+@pytest.fixture
+def shop(demo: DemoShop) -> Tenant:
+    return demo.tenant
 
 
 def test_dashboard_config_form_preview_activate_and_roll_back(
-    console: Any, shop: Tenant, shot: Callable[[Any, str], Path]
+    console: Any, demo: DemoShop, shop: Tenant, shot: Callable[[Any, str], Path]
 ) -> None:
     page = console
     page.goto(f"{page.live_url}/admin/?tenant={shop.pk}")
-    assert page.locator("#count-items").inner_text() == "3"
-    assert page.locator("#count-events").inner_text() == "3"
+    items = Item.objects.for_tenant(shop).count()
+    events = Interaction.objects.for_tenant(shop).count()
+    assert page.locator("#count-items").inner_text().replace(",", "") == str(items)
+    assert page.locator("#count-events").inner_text().replace(",", "") == str(events)
     assert page.locator("canvas.chart").count() >= 5
     shot(page, "dashboard")
 
@@ -63,9 +58,14 @@ def test_dashboard_config_form_preview_activate_and_roll_back(
 
     page.get_by_role("link", name="Preview").click()
     assert "mmr_lambda" in page.locator("textarea[name=draft]").input_value()
-    page.fill("input[name=user]", "u-1")
+    page.fill("input[name=user]", demo.busy_user)
     page.get_by_role("button", name="Preview").first.click()
-    page.wait_for_selector("text=Trail shoe")
+    page.locator("#active-list").wait_for()
+    # Titles and categories beside the ids.
+    first = page.locator("#active-list table.served-list tr").nth(1)
+    item = Item.objects.for_tenant(shop).get(external_id=first.locator(".item-id").inner_text())
+    assert first.locator(".item-title").inner_text() == item.title
+    assert first.locator(".item-categories").inner_text() == ", ".join(item.categories)
     shot(page, "preview")
 
     page.goto(f"{page.live_url}/admin/recommender/recommenderconfig/{draft.pk}/change/")

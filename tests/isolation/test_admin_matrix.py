@@ -30,7 +30,7 @@ from recommender.models import (
 from recommender.services.config import config_save
 from recommender.services.encoding.spaces import target_space
 from recommender.services.experiments.lifecycle import VariantSpec, experiment_create
-from tenants.models import ApiKey, Tenant
+from tenants.models import ApiKey, Operator, Tenant
 from tenants.services import api_key_create
 
 
@@ -100,12 +100,17 @@ CREATORS: dict[type[Model], Callable[[Tenant], Model]] = {
     ModelVersion: _model_version,
     Experiment: _experiment,
 }
-# Admin models that hold no tenant data.
+# Admin models that hold no tenant data (operators: superusers only, tested below).
 NOT_TENANT_DATA = {"auth", "django_celery_beat"}
+NOT_TENANT_MODELS: set[type[Model]] = {Operator}
 
 
 def test_every_admin_model_of_our_apps_is_in_the_matrix() -> None:
-    ours = {model for model in admin.site._registry if model._meta.app_label not in NOT_TENANT_DATA}
+    ours = {
+        model
+        for model in admin.site._registry
+        if model._meta.app_label not in NOT_TENANT_DATA and model not in NOT_TENANT_MODELS
+    }
     assert ours == set(CREATORS), "add new admin models to CREATORS"
 
 
@@ -222,3 +227,77 @@ def test_detail_actions_answer_other_tenants_rows_as_missing_ids(
         # GET and POST alike: a button never acts on another tenant's row.
         assert operator_client.get(reverse(url_name, args=[pk])).status_code == 404
         assert operator_client.post(reverse(url_name, args=[pk])).status_code == 404
+
+
+# Every change page with panels of its own (a custom change form): a marker each panel renders.
+PANELS: dict[type[Model], tuple[str, ...]] = {
+    Item: ('id="item-vectors"', 'id="item-similar"', 'id="item-events"'),
+    EndUser: ('id="user-recommendations"', 'id="user-events"'),
+    EmbeddingSpace: ("Item vectors:", "HNSW index:"),
+}
+
+
+def _with_event(tenant: Tenant, row: Model) -> None:
+    """An event of the tenant on the row (an item or user) or on a new item and user."""
+    Interaction.objects.create(
+        tenant=tenant,
+        user=row if isinstance(row, EndUser) else _user(tenant),
+        item=row if isinstance(row, Item) else _item(tenant),
+        type="view",
+        timestamp=timezone.now(),
+        event_id=f"{tenant.slug}-event",
+    )
+
+
+def test_every_change_page_with_panels_is_in_the_matrix() -> None:
+    declared = {
+        model
+        for model, model_admin in admin.site._registry.items()
+        if getattr(model_admin, "change_form_template", None)
+    }
+    assert declared == set(PANELS), "add new change-page panels to PANELS"
+
+
+@pytest.mark.parametrize("model", list(PANELS), ids=lambda m: m.__name__)
+def test_panels_show_only_the_operators_tenant(
+    model: type[Model], operator_client: Client, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # The other tenant's rows carry the same external ids: a panel that looked them up without
+    # the tenant would show the other tenant's title or events.
+    own, foreign = CREATORS[model](tenant), CREATORS[model](other_tenant)
+    _with_event(tenant, own)
+    _with_event(other_tenant, foreign)
+    opts = model._meta
+    change = f"admin:{opts.app_label}_{opts.model_name}_change"
+    page = operator_client.get(reverse(change, args=[own.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    for marker in PANELS[model]:
+        assert marker in html
+    assert f"{other_tenant.slug} item" not in html
+    if "panels" in page.context:
+        assert len(page.context["panels"]["events"]) == 1  # not the other tenant's event
+    foreign_page = operator_client.get(reverse(change, args=[foreign.pk]))
+    missing_page = operator_client.get(reverse(change, args=[_missing_pk(model)]))
+    assert (foreign_page.status_code, foreign_page.get("Location")) == (
+        missing_page.status_code,
+        missing_page.get("Location"),
+    )
+    assert "panels" not in (foreign_page.context or {})
+
+
+def test_operators_are_managed_by_superusers_only(
+    operator_client: Client, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    boss = User.objects.create_superuser("boss", "boss@example.com", "pw-boss-1")
+    listing = reverse("admin:tenants_operator_changelist")
+    assert operator_client.get(listing).status_code == 403
+    boss_page = reverse("admin:tenants_operator_change", args=[boss.pk])
+    assert operator_client.get(boss_page).status_code == 403
+    assert operator_client.post(boss_page, {"is_superuser": "on"}).status_code == 403
+    assert operator_client.post(reverse("admin:tenants_operator_add"), {}).status_code == 403
+    boss_client = Client()
+    boss_client.force_login(boss)
+    page = boss_client.get(listing)
+    assert page.status_code == 200
+    assert "operator" in {row.username for row in page.context["cl"].result_list}

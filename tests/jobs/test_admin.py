@@ -1,5 +1,6 @@
 """The jobs admin: uploading a file queues an import, progress bars, refresh, tenant limits."""
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -8,6 +9,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from recommender.models import Item, Job
 from recommender.services.jobs.lifecycle import job_create, job_run
@@ -116,6 +118,32 @@ def test_a_failed_job_shows_its_error_rows(boss: Client, tenant: Tenant) -> None
 
     assert "1 row is invalid" in page
     assert "row 1, line 2 [available]: &#x27;available&#x27; must be true or false" in page
+
+
+def test_the_list_is_newest_first_with_durations_and_shortened_errors(
+    boss: Client, tenant: Tenant
+) -> None:
+    started = timezone.now() - dt.timedelta(hours=1)
+    older = _job(tenant)
+    long_error = "Training failed: " + "the matrix was singular " * 20
+    Job.objects.for_tenant(tenant).filter(pk=older.pk).update(
+        created_at=started - dt.timedelta(minutes=5),
+        status=Job.Status.FAILED,
+        started_at=started,
+        finished_at=started + dt.timedelta(seconds=12.5),
+        error=long_error,
+    )
+    newer = _job(tenant)
+
+    page = boss.get(reverse("admin:recommender_job_changelist"))
+
+    shown = list(page.context["cl"].result_list)
+    assert [job.pk for job in shown] == [newer.pk, older.pk]
+    html = page.content.decode()
+    assert "12.5 s" in html
+    assert "Training failed: the matrix was singular" in html
+    assert long_error not in html  # shortened in the list ...
+    assert long_error.strip() in boss.get(_change_url(older)).content.decode()  # ... whole here
 
 
 def test_there_is_no_plain_add_form(boss: Client) -> None:

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import reverse
 
-from recommender.models import EndUser, Job, ModelVersion, RecommenderConfig
+from recommender.models import EndUser, Item, Job, ModelVersion, RecommenderConfig
 from tenants.models import Tenant
 from tests.serving.conftest import Planted
 
@@ -84,7 +84,15 @@ def test_the_preview_shows_interactions_and_the_active_and_draft_lists(
         s["source"] for e in preview["active"]["items"] for s in e["explanation"]["sources"]
     }
     assert "als" in active_sources
+    # Titles and categories beside the ids, in both lists.
+    items = Item.objects.for_tenant(planted.tenant)
+    described = {i.external_id: (i.title, i.categories) for i in items}
+    for listed in (preview["active"], preview["draft"]):
+        for entry in listed["items"]:
+            assert (entry["title"], entry["categories"]) == described[entry["id"]]
     html = page.content.decode()
+    assert preview["active"]["items"][0]["title"] in html
+    assert ", ".join(preview["active"]["items"][0]["categories"]) in html
     assert 'id="draft-list"' in html
     assert 'id="recent-interactions"' in html
 

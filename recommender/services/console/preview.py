@@ -1,11 +1,13 @@
 """The operator's preview: a user's recent interactions, their list under the active
-configuration, and the list a draft configuration would serve (nothing saved, nothing logged)."""
+configuration, and the list a draft configuration would serve (nothing saved, nothing logged),
+with the items' titles and categories."""
 
 from typing import Any
 
 from recommender.engine.config_schema import ConfigError, merge_config, validate_config
 from recommender.selectors import access_user_by_external_id
 from recommender.services.config import active_config
+from recommender.services.console.titles import list_titled
 from recommender.services.serving import lists
 from recommender.stores import user_reads
 from recsys_platform.errors import ApplicationError, NotFoundError
@@ -48,6 +50,6 @@ def preview_for_user(*, tenant: Tenant, user_id: str, draft: dict[str, Any]) -> 
     return {
         "user": user.external_id,
         "interactions": user_reads.recent_interactions(user_id=user.pk, limit=RECENT_INTERACTIONS),
-        "active": active,
-        "draft": drafted,
+        "active": list_titled(tenant, active),
+        "draft": list_titled(tenant, drafted) if drafted is not None else None,
     }

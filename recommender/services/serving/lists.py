@@ -487,9 +487,11 @@ def _cold_start(
 
 
 def similar_items(
-    *, tenant: Tenant, item_id: str, params: Sequence[tuple[str, str]]
+    *, tenant: Tenant, item_id: str, params: Sequence[tuple[str, str]], log: bool = True
 ) -> dict[str, Any]:
-    """Items like this one: content neighbours fused with co-occurrence (and EASE) lists."""
+    """Items like this one: content neighbours fused with co-occurrence (and EASE) lists.
+
+    `log=False` serves without a served-list record (the admin's item page)."""
     item = access_item_by_external_id(item_id)
     serving = serving_for(tenant)
     request = parse_list_request(serving, params)
@@ -533,7 +535,13 @@ def similar_items(
             ranked=[(r.item, r.shares) for r in ranked], seed_title=item.title or item.external_id
         )
     return _log_and_render(
-        serving=serving, endpoint="similar", user_id=None, ranked=ranked, items=items, texts=texts
+        serving=serving,
+        endpoint="similar",
+        user_id=None,
+        ranked=ranked,
+        items=items,
+        texts=texts,
+        log=log,
     )
 
 
