@@ -29,6 +29,9 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "pw-operator-browser-1"
+# Unfold's save bar sticks to the viewport's bottom; a full-page capture would draw it over the
+# middle of a tall page (the end-user page's first recommendation), so it sits in its place.
+SCREENSHOT_STYLE = "#submit-row { position: static !important; }"
 
 
 @pytest.fixture(scope="session")
@@ -69,7 +72,10 @@ def shot() -> Callable[[Any, str], Path]:
     def save(page: Any, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        # From the top: the sidebar sticks to where the page was scrolled (a filled field low on
+        # a long form would put it at the capture's bottom).
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(path), full_page=True, style=SCREENSHOT_STYLE)
         return path
 
     return save
