@@ -30,6 +30,8 @@ from recommender.services.ingest.rows import (
     ATTRIBUTES_MAX_KEYS,
     CATEGORIES_MAX_COUNT,
     CATEGORY_MAX,
+    INTEGER_ID_MAX,
+    INTEGER_ID_MIN,
     INTERACTION_VALUE_MAX,
     RECOMMENDATION_ID_MAX,
     TEXT_MAX,
@@ -76,7 +78,12 @@ class _ClosedSerializerExtension(OpenApiSerializerExtension):
                 "maxLength": EXTERNAL_ID_MAX,
                 "pattern": _ID_PATTERN,
             },
-            {"type": "integer", "description": "stored and returned as its decimal text"},
+            {
+                "type": "integer",
+                "minimum": INTEGER_ID_MIN,
+                "maximum": INTEGER_ID_MAX,
+                "description": "stored and returned as its decimal text",
+            },
         ]
     }
 )
@@ -616,10 +623,19 @@ class ErrorOut(serializers.Serializer):
 # --- query parameters of the result lists -----------------------------------------------------
 
 
+CATEGORY_NAME_PATTERN = r"^[^,]*[^\s,][^,]*$"
+
+
 def _category_names(name: str, description: str) -> OpenApiParameter:
     return OpenApiParameter(
         name,
-        {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": MAX_VALUES},
+        {
+            "type": "array",
+            # A name holds a character that is neither a space nor a comma (the separator).
+            "items": {"type": "string", "minLength": 1, "pattern": CATEGORY_NAME_PATTERN},
+            "minItems": 1,
+            "maxItems": MAX_VALUES,
+        },
         style="form",
         explode=False,
         description=description,
@@ -686,6 +702,8 @@ _USER_LIST_PARAMETERS = [
 # --- operations -------------------------------------------------------------------------------
 
 _TOO_BIG = f"a body over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes (request_too_large)"
+# Statuses gunicorn answers itself, in the envelope (recsys_platform/gunicorn_errors.py).
+SERVER_STATUSES = (414, 431)
 _ERROR_MEANINGS = {
     400: "Invalid input; `details` name each field (and row) at fault.",
     401: "No API key, or an invalid or revoked one.",
@@ -693,7 +711,11 @@ _ERROR_MEANINGS = {
     404: "No such id for this tenant.",
     409: "Not ready: the tenant has no vectors (or model) yet.",
     413: f"Too large: {_TOO_BIG}.",
+    414: "The request line (method, path and query) is over the server's 8190 bytes "
+    "(uri_too_long); answered by gunicorn, before the API.",
     415: "The body is not JSON.",
+    431: "A request header, or all of them, over the server's limits (header_too_large); "
+    "answered by gunicorn, before the API.",
     429: "Too many requests: the key's or the tenant's rate limit, or too many failed "
     "authentications for this key; `Retry-After` gives the seconds to wait.",
 }
@@ -716,8 +738,16 @@ def operation(
 ) -> Callable[[Any], Any]:
     """`extend_schema` for one operation: its own summary and description, its answers, and the
     error envelope under every status it can give: 401, 403 and 429 for all (each needs a key and
-    is rate-limited), 400, 413 and 415 for those with a body, and the `errors` named."""
-    statuses = {401, 403, 429, *errors, *((400, 413, 415) if request is not None else ())}
+    is rate-limited), 414 and 431 for all (gunicorn's limits on the request line and headers),
+    400, 413 and 415 for those with a body, and the `errors` named."""
+    statuses = {
+        401,
+        403,
+        429,
+        *SERVER_STATUSES,
+        *errors,
+        *((400, 413, 415) if request is not None else ()),
+    }
     extra: dict[str, Any] = {} if request is None else {"request": request}
     return extend_schema(
         summary=summary,
