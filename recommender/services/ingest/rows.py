@@ -227,11 +227,11 @@ def parse_timestamp(value: Any, name: str, default: datetime.datetime) -> dateti
         raise _RowFaultError(name, f"'{name}' needs a time zone (e.g. 'Z' or '+01:00')")
     try:
         # 0001-01-01T00:00+14:00 is a year-0 instant in UTC: PostgreSQL stores it, but no read of
-        # the row could ever turn it back into a datetime.
-        parsed.astimezone(datetime.UTC)
+        # the row could ever turn it back into a datetime. The instant goes on in UTC, since
+        # PostgreSQL refuses offsets past ±15:59 that Python reads (up to ±23:59).
+        return parsed.astimezone(datetime.UTC)
     except OverflowError:
         raise _RowFaultError(name, f"'{name}' is out of range: {value[:40]!r}") from None
-    return parsed
 
 
 # The fields of each row (an unknown one is refused); the OpenAPI serializers must match them.
