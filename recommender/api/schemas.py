@@ -50,7 +50,10 @@ from recommender.services.serving.rules import DIVERSITY_MAX, DIVERSITY_MIN, PER
 # PostgreSQL text cannot hold NUL, so no stored string may contain one.
 _NUL_FREE = RegexValidator(r"^[^\x00]*\Z")
 # Non-empty, no surrounding whitespace, no '/' (ids are URL path segments), no NUL.
-_ID_PATTERN = r"^[^\s/\u0000](?:[^/\u0000]*[^\s/\u0000])?$"
+# The characters Python's str.strip() removes, which the validators strip. JSON Schema's `\s`
+# differs (it lacks U+001C-U+001F and U+0085 and has U+FEFF), so patterns name them.
+SPACE_CHARS = r"\t-\r\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_ID_PATTERN = rf"^[^{SPACE_CHARS}/\u0000](?:[^/\u0000]*[^{SPACE_CHARS}/\u0000])?$"
 
 
 class ClosedSerializer(serializers.Serializer):
@@ -623,7 +626,7 @@ class ErrorOut(serializers.Serializer):
 # --- query parameters of the result lists -----------------------------------------------------
 
 
-CATEGORY_NAME_PATTERN = r"^[^,]*[^\s,][^,]*$"
+CATEGORY_NAME_PATTERN = rf"^[^,\u0000]*[^{SPACE_CHARS},\u0000][^,\u0000]*$"
 
 
 def _category_names(name: str, description: str) -> OpenApiParameter:
@@ -631,7 +634,7 @@ def _category_names(name: str, description: str) -> OpenApiParameter:
         name,
         {
             "type": "array",
-            # A name holds a character that is neither a space nor a comma (the separator).
+            # A name holds a character that is not a space, and no comma (the separator) or NUL.
             "items": {"type": "string", "minLength": 1, "pattern": CATEGORY_NAME_PATTERN},
             "minItems": 1,
             "maxItems": MAX_VALUES,
@@ -686,7 +689,8 @@ _USER_LIST_PARAMETERS = [
         "context_items",
         {
             "type": "array",
-            "items": {"type": "string", "minLength": 1},
+            # Like a category name: a character that is not a space, and no comma.
+            "items": {"type": "string", "minLength": 1, "pattern": CATEGORY_NAME_PATTERN},
             "minItems": 1,
             "maxItems": MAX_CONTEXT_ITEMS,
         },

@@ -756,7 +756,7 @@ def _names(op: Op, name: str) -> list[Probe]:
         Probe(op, f"?{name}", "minItems", build),
         Probe(op, f"?{name}", "maxItems", build, constant="filters.MAX_VALUES"),
         Probe(op, f"?{name}[]", "minLength", lambda n: one_more("x" * n)),
-        Probe(op, f"?{name}[]", "pattern", one_more, (" c d ", (" ",))),
+        Probe(op, f"?{name}[]", "pattern", one_more, (" c d ", (" ", "\x1f", "c\x00"))),
     ]
 
 
@@ -796,6 +796,13 @@ def _context_probes() -> list[Probe]:
             "?context_items[]",
             "minLength",
             lambda n: Req(query=(("context_items", f"watch-1,{'x' * n}"),)),
+        ),
+        Probe(
+            RECOMMENDATIONS,
+            "?context_items[]",
+            "pattern",
+            lambda v: Req(query=(("context_items", f"watch-1,{v}"),)),
+            (" watch-2 ", (" ", "\x1f")),
         ),
     ]
 
