@@ -1,0 +1,275 @@
+"""Schemathesis against a real gunicorn on the test database, in the default test run.
+
+The OpenAPI document (drf-spectacular, /api/schema/) drives every phase of `schemathesis run`:
+examples, coverage (each constraint at and past its bounds), fuzzing in positive and negative
+mode, and stateful sequences over the links schemathesis infers; every check runs. The tenant is
+seeded with the retrieval catalog (encoded with the tiny model, trained), a job and a running
+experiment, and the id parameters draw most values from ids that exist, so id-taking operations
+reach real objects, not only 404s.
+
+Bounds: at most MAX_EXAMPLES cases per operation and phase, at most MAX_STEPS per stateful
+sequence, a fixed seed and deterministic generation with no example database, so a run repeats
+the same requests; gunicorn's rate limits are lifted so the run exercises the API, not 429s.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from recommender import vectorstore
+from recommender.engine.config_schema import merge_config
+from recommender.models import EmbeddingSpace, EndUser, Item, Job
+from recommender.services.config import (
+    active_config,
+    active_config_version,
+    config_save,
+    interaction_types,
+)
+from recommender.services.encoding.encode import encode_tenant
+from recommender.services.experiments.lifecycle import (
+    VariantSpec,
+    experiment_create,
+    experiment_start,
+)
+from recommender.services.training.train import train_tenant
+from tenants.models import Tenant
+from tenants.services import api_key_create
+from tests.factories import EndUserFactory, InteractionFactory, ItemFactory
+from tests.platform.gunicorn_server import gunicorn_server
+from tests.retrieval.conftest import ITEM_IDS, USERS, store_catalog
+
+ROOT = Path(__file__).resolve().parents[2]
+HOOKS = "tests.api.schemathesis_hooks"  # filter_failure: the rules the document cannot state
+SEED = 20261207
+MAX_EXAMPLES = 20
+MAX_STEPS = 8
+# Share of id parameters drawn from the ids that exist; the rest are generated (404s, odd ids).
+KNOWN_ID_SHARE = 0.8
+# Objects the DELETE operations may take, so the reads keep finding the catalog.
+DISPOSABLE = [f"disposable-{n}" for n in range(5)]
+# The document lists the attribute filters under the placeholder `attr.NAME`; items of the world
+# have an attribute called NAME, so the placeholder is a real filter.
+ATTRIBUTE_FILTERS = ["Acme", "Acme|Zeta", "1..5", "..5", "2..", "true"]
+# Sizes outside JSON Schema's reach (bytes of the body, the request line, the headers): a
+# request may be valid per the schema and still too large, and is then refused with the
+# documented 413, 414 or 431 in the envelope.
+SIZE_REFUSALS = [413, 414, 431]
+PLAIN_LISTS = ["GET /api/v1/items", "GET /api/v1/users", "GET /api/v1/jobs"]
+PATCHES = {"PATCH /api/v1/items/{item_id}": "item_id", "PATCH /api/v1/users/{user_id}": "user_id"}
+
+
+@dataclass
+class World:
+    key: str
+    # Values of the world for parameters whose valid values the schema cannot state.
+    dictionaries: dict[str, list[Any]]
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: Any, django_db_blocker: Any, tiny_model_dir: str) -> Iterator[World]:
+    if os.environ.get("DATABASE_URL"):
+        pytest.skip("the gunicorn test runs against the embedded database")
+    with django_db_blocker.unblock():
+        owner = Tenant.objects.create(slug="schema-fuzzing", name="Schema fuzzing")
+        store_catalog(owner)
+        Item.objects.for_tenant(owner).filter(external_id__startswith="watch").update(
+            attributes={"NAME": "Acme"}
+        )
+        Item.objects.for_tenant(owner).filter(external_id__startswith="shoe").update(
+            attributes={"NAME": 3}
+        )
+        events = []
+        for external_id in DISPOSABLE:
+            item = ItemFactory(tenant=owner, external_id=external_id)
+            user = EndUserFactory(tenant=owner, external_id=external_id)
+            events.append(
+                InteractionFactory(tenant=owner, user=user, item=item, event_id=external_id)
+            )
+        buyer = EndUser.objects.for_tenant(owner).get(external_id="buyer")
+        watch = Item.objects.for_tenant(owner).get(external_id="watch-1")
+        stored = InteractionFactory(tenant=owner, user=buyer, item=watch, event_id="stored-event")
+        config_save(tenant=owner, data={"encoder": {"model": tiny_model_dir, "device": "cpu"}})
+        encode_tenant(tenant=owner)
+        train_tenant(tenant=owner)
+        jobs = [Job.objects.create(tenant=owner, kind=Job.Kind.ENCODE) for _ in range(2)]
+        reweighted = config_save(
+            tenant=owner,
+            data=merge_config(active_config(owner), {"sources": {"popular": {"weight": 0.3}}}),
+            activate=False,
+        )
+        experiment = experiment_create(
+            tenant=owner,
+            name="fuzzed",
+            variants=[
+                VariantSpec("A", active_config_version(owner), 1),  # type: ignore[arg-type]
+                VariantSpec("B", reweighted, 1),
+            ],
+        )
+        experiment_start(experiment=experiment)
+        key = api_key_create(tenant=owner)[1]
+        types = sorted(interaction_types(owner))
+    dictionaries = {
+        "item_id": [*ITEM_IDS, *DISPOSABLE],
+        "user_id": [row["id"] for row in USERS] + DISPOSABLE,
+        "event_id": [stored.event_id, *[e.event_id for e in events]],
+        "job_id": [str(job.pk) for job in jobs],
+        "experiment_id": [str(experiment.pk)],
+        "interaction_type": types,
+        "exclude_seen": ["all", "none", *types, ",".join(types[:2])],
+        "attribute_filter": ATTRIBUTE_FILTERS,
+    }
+    yield World(key, dictionaries)
+    with django_db_blocker.unblock():
+        for space in EmbeddingSpace.objects.for_tenant(owner):
+            vectorstore.drop_space(space)
+        owner.delete()
+
+
+def _cursors(base: str, key: str, operation: str) -> list[str]:
+    """The `next` cursor of a one-row first page, as the API issues it."""
+    path = operation.split(" ")[1]
+    request = urllib.request.Request(
+        f"{base}{path}?limit=1", headers={"Authorization": f"Bearer {key}"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        page = json.loads(response.read())
+    assert page["next"], (operation, page)
+    return parse_qs(urlsplit(page["next"]).query)["cursor"]
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def _config(world: World, cursors: dict[str, list[str]]) -> str:
+    """schemathesis.toml: every phase and check, the bounds, the key and the world's values."""
+    dictionaries = {**world.dictionaries, **cursors}
+    bindings = {
+        **{
+            f"path.{name}": {"dictionary": name, "probability": KNOWN_ID_SHARE}
+            for name in ("item_id", "user_id", "event_id", "job_id", "experiment_id")
+        },
+        # The tenant's interaction types and the attribute names its items have are its data:
+        # the schema names them as strings, the world says which.
+        "body.interactions[*].type": {"dictionary": "interaction_type", "probability": 1.0},
+        "body.interactions[*].item": {"dictionary": "item_id", "probability": 1.0},
+        "query.exclude_seen": {"dictionary": "exclude_seen", "probability": 1.0},
+        "query.attr.NAME": {"dictionary": "attribute_filter", "probability": 1.0},
+    }
+    lines = [
+        f"seed = {SEED}",
+        "[generation]",
+        'mode = "all"',
+        f"max-examples = {MAX_EXAMPLES}",
+        "deterministic = true",
+        'database = "none"',
+        "[phases.stateful]",
+        f"max-steps = {MAX_STEPS}",
+        "[checks]",
+        "enabled = true",
+        "[checks.positive_data_acceptance]",
+        "expected-statuses = "
+        + _toml(["2xx", "3xx", 401, 403, 404, 409, *SIZE_REFUSALS, 429, "5xx"]),
+        "[checks.negative_data_rejection]",
+        "expected-statuses = "
+        + _toml([400, 401, 403, 404, 405, 406, 409, *SIZE_REFUSALS, 415, 422, 428, 429, "5xx"]),
+        "[auth.openapi.bearerAuth]",
+        f"bearer = {json.dumps(world.key)}",
+        "[dictionaries]",
+        *(
+            f"{json.dumps(name)} = {_toml({'values': values})}"
+            for name, values in dictionaries.items()
+        ),
+        "[parameters]",
+        *(f"{json.dumps(name)} = {_toml(binding)}" for name, binding in bindings.items()),
+    ]
+    # A cursor is opaque: only the ones the API issued are valid, whatever the schema says.
+    for operation in PLAIN_LISTS:
+        lines += [
+            "[[operations]]",
+            f"include-name = {json.dumps(operation)}",
+            "parameters = "
+            + _toml({"query.cursor": {"dictionary": operation, "probability": 1.0}}),
+        ]
+    # A PATCH body's id must equal the URL's (OpenAPI cannot say so): both name one item.
+    for operation, name in PATCHES.items():
+        known = world.dictionaries[name][1]
+        lines += [
+            "[[operations]]",
+            f"include-name = {json.dumps(operation)}",
+            "parameters = " + _toml({f"path.{name}": known, "body.id": known}),
+        ]
+    return "\n".join(lines) + "\n"
+
+
+# Transactional: gunicorn reads what the world committed (and pytest-django sets up the test
+# database only for tests that ask for it).
+@pytest.mark.django_db(transaction=True)
+def test_schemathesis_finds_no_failure(world: World, tmp_path: Path) -> None:
+    config = tmp_path / "schemathesis.toml"
+    report = tmp_path / "report.json"
+    document = tmp_path / "openapi.json"
+    # The run is about the API's answers, not the rate limiter's (its 429 has its own tests).
+    unlimited = {"RECSYS_RATE_KEY_BURST": "1000000", "RECSYS_RATE_TENANT_BURST": "1000000"}
+    with gunicorn_server(unlimited) as port:
+        base = f"http://127.0.0.1:{port}"
+        # Fetched here, with time for a cold worker (schemathesis gives a URL 10 s).
+        with urllib.request.urlopen(f"{base}/api/schema/?format=json", timeout=120) as response:
+            document.write_bytes(response.read())
+        cursors = {op: _cursors(base, world.key, op) for op in PLAIN_LISTS}
+        config.write_text(_config(world, cursors))
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "schemathesis.cli",
+                "--config-file",
+                str(config),
+                "run",
+                str(document),
+                "--url",
+                base,
+                "--request-timeout",
+                "60",
+                "--phases",
+                "examples,coverage,fuzzing,stateful",
+                "--workers",
+                "1",
+                "--report",
+                "json",
+                "--report-json-path",
+                str(report),
+                "--no-color",
+            ],
+            cwd=tmp_path,  # its cache folder stays out of the checkout
+            env={**os.environ, "SCHEMATHESIS_HOOKS": HOOKS, "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+    (tmp_path / "schemathesis.log").write_text(result.stdout + result.stderr)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # It really ran: every operation, and every phase the document gives material for.
+    summary = json.loads(report.read_text())
+    assert summary["operations"]["tested"] == summary["operations"]["total"] == 25, summary
+    phases = {name: phase["status"] for name, phase in summary["phases"].items()}
+    assert phases == {
+        "examples": "skip",  # the document gives no examples
+        "coverage": "success",
+        "fuzzing": "success",
+        "stateful": "success",
+    }, phases
+    assert summary["test_cases"]["generated"] > 25 * MAX_EXAMPLES, summary["test_cases"]
