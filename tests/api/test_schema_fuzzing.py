@@ -27,6 +27,7 @@ import os
 import subprocess
 import sys
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,7 @@ MAX_STEPS = 8
 KNOWN_ID_SHARE = 0.8
 # Objects the DELETE operations may take, so the reads keep finding the catalog.
 DISPOSABLE = [f"disposable-{n}" for n in range(5)]
+STORED_EVENT = "stored-event"
 # The document lists the attribute filters under the placeholder `attr.NAME`; items of the world
 # have an attribute called NAME, so the placeholder is a real filter.
 ATTRIBUTE_FILTERS = ["Acme", "Acme|Zeta", "1..5", "..5", "2..", "true"]
@@ -87,7 +89,7 @@ PATCHES = {"PATCH /api/v1/items/{item_id}": "item_id", "PATCH /api/v1/users/{use
 class World:
     key: str
     other_key: str  # of another tenant with data of its own: it must see none of the first's
-    other_key_id: int
+    other_key_id: uuid.UUID
     # Values of the world for parameters whose valid values the schema cannot state.
     dictionaries: dict[str, list[Any]]
 
@@ -105,16 +107,13 @@ def world(django_db_setup: Any, django_db_blocker: Any, tiny_model_dir: str) -> 
         Item.objects.for_tenant(owner).filter(external_id__startswith="shoe").update(
             attributes={"NAME": 3}
         )
-        events = []
         for external_id in DISPOSABLE:
             item = ItemFactory(tenant=owner, external_id=external_id)
             user = EndUserFactory(tenant=owner, external_id=external_id)
-            events.append(
-                InteractionFactory(tenant=owner, user=user, item=item, event_id=external_id)
-            )
+            InteractionFactory(tenant=owner, user=user, item=item, event_id=external_id)
         buyer = EndUser.objects.for_tenant(owner).get(external_id="buyer")
         watch = Item.objects.for_tenant(owner).get(external_id="watch-1")
-        stored = InteractionFactory(tenant=owner, user=buyer, item=watch, event_id="stored-event")
+        InteractionFactory(tenant=owner, user=buyer, item=watch, event_id=STORED_EVENT)
         config_save(tenant=owner, data={"encoder": {"model": tiny_model_dir, "device": "cpu"}})
         encode_tenant(tenant=owner)
         train_tenant(tenant=owner)
@@ -142,7 +141,7 @@ def world(django_db_setup: Any, django_db_blocker: Any, tiny_model_dir: str) -> 
     dictionaries = {
         "item_id": [*ITEM_IDS, *DISPOSABLE],
         "user_id": [row["id"] for row in USERS] + DISPOSABLE,
-        "event_id": [stored.event_id, *[e.event_id for e in events]],
+        "event_id": [STORED_EVENT, *DISPOSABLE],
         "job_id": [str(job.pk) for job in jobs],
         "experiment_id": [str(experiment.pk)],
         "interaction_type": types,
