@@ -30,6 +30,8 @@ from recommender.services.ingest.rows import (
     ATTRIBUTES_MAX_KEYS,
     CATEGORIES_MAX_COUNT,
     CATEGORY_MAX,
+    INTEGER_ID_MAX,
+    INTEGER_ID_MIN,
     INTERACTION_VALUE_MAX,
     RECOMMENDATION_ID_MAX,
     TEXT_MAX,
@@ -48,7 +50,10 @@ from recommender.services.serving.rules import DIVERSITY_MAX, DIVERSITY_MIN, PER
 # PostgreSQL text cannot hold NUL, so no stored string may contain one.
 _NUL_FREE = RegexValidator(r"^[^\x00]*\Z")
 # Non-empty, no surrounding whitespace, no '/' (ids are URL path segments), no NUL.
-_ID_PATTERN = r"^[^\s/\u0000](?:[^/\u0000]*[^\s/\u0000])?$"
+# The characters Python's str.strip() removes, which the validators strip. JSON Schema's `\s`
+# differs (it lacks U+001C-U+001F and U+0085 and has U+FEFF), so patterns name them.
+SPACE_CHARS = r"\t-\r\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_ID_PATTERN = rf"^[^{SPACE_CHARS}/\u0000](?:[^/\u0000]*[^{SPACE_CHARS}/\u0000])?$"
 
 
 class ClosedSerializer(serializers.Serializer):
@@ -76,7 +81,12 @@ class _ClosedSerializerExtension(OpenApiSerializerExtension):
                 "maxLength": EXTERNAL_ID_MAX,
                 "pattern": _ID_PATTERN,
             },
-            {"type": "integer", "description": "stored and returned as its decimal text"},
+            {
+                "type": "integer",
+                "minimum": INTEGER_ID_MIN,
+                "maximum": INTEGER_ID_MAX,
+                "description": "stored and returned as its decimal text",
+            },
         ]
     }
 )
@@ -616,10 +626,19 @@ class ErrorOut(serializers.Serializer):
 # --- query parameters of the result lists -----------------------------------------------------
 
 
+CATEGORY_NAME_PATTERN = rf"^[^,\u0000]*[^{SPACE_CHARS},\u0000][^,\u0000]*$"
+
+
 def _category_names(name: str, description: str) -> OpenApiParameter:
     return OpenApiParameter(
         name,
-        {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": MAX_VALUES},
+        {
+            "type": "array",
+            # A name holds a character that is not a space, and no comma (the separator) or NUL.
+            "items": {"type": "string", "minLength": 1, "pattern": CATEGORY_NAME_PATTERN},
+            "minItems": 1,
+            "maxItems": MAX_VALUES,
+        },
         style="form",
         explode=False,
         description=description,
@@ -670,7 +689,8 @@ _USER_LIST_PARAMETERS = [
         "context_items",
         {
             "type": "array",
-            "items": {"type": "string", "minLength": 1},
+            # Like a category name: a character that is not a space, and no comma.
+            "items": {"type": "string", "minLength": 1, "pattern": CATEGORY_NAME_PATTERN},
             "minItems": 1,
             "maxItems": MAX_CONTEXT_ITEMS,
         },
@@ -686,6 +706,8 @@ _USER_LIST_PARAMETERS = [
 # --- operations -------------------------------------------------------------------------------
 
 _TOO_BIG = f"a body over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes (request_too_large)"
+# Statuses gunicorn answers itself, in the envelope (recsys_platform/gunicorn_errors.py).
+SERVER_STATUSES = (414, 431)
 _ERROR_MEANINGS = {
     400: "Invalid input; `details` name each field (and row) at fault.",
     401: "No API key, or an invalid or revoked one.",
@@ -693,7 +715,11 @@ _ERROR_MEANINGS = {
     404: "No such id for this tenant.",
     409: "Not ready: the tenant has no vectors (or model) yet.",
     413: f"Too large: {_TOO_BIG}.",
+    414: "The request line (method, path and query) is over the server's 8190 bytes "
+    "(uri_too_long); answered by gunicorn, before the API.",
     415: "The body is not JSON.",
+    431: "A request header, or all of them, over the server's limits (header_too_large); "
+    "answered by gunicorn, before the API.",
     429: "Too many requests: the key's or the tenant's rate limit, or too many failed "
     "authentications for this key; `Retry-After` gives the seconds to wait.",
 }
@@ -716,8 +742,16 @@ def operation(
 ) -> Callable[[Any], Any]:
     """`extend_schema` for one operation: its own summary and description, its answers, and the
     error envelope under every status it can give: 401, 403 and 429 for all (each needs a key and
-    is rate-limited), 400, 413 and 415 for those with a body, and the `errors` named."""
-    statuses = {401, 403, 429, *errors, *((400, 413, 415) if request is not None else ())}
+    is rate-limited), 414 and 431 for all (gunicorn's limits on the request line and headers),
+    400, 413 and 415 for those with a body, and the `errors` named."""
+    statuses = {
+        401,
+        403,
+        429,
+        *SERVER_STATUSES,
+        *errors,
+        *((400, 413, 415) if request is not None else ()),
+    }
     extra: dict[str, Any] = {} if request is None else {"request": request}
     return extend_schema(
         summary=summary,

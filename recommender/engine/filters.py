@@ -148,9 +148,13 @@ def _parse_attribute(key: str, raw: str) -> AttributeCondition:
 
 
 def _parse_categories(key: str, raw: str) -> tuple[str, ...]:
-    parts = _split(raw, ",")
-    if not parts or len(parts) > MAX_VALUES:
-        raise FilterError([{"field": key, "message": f"needs 1 to {MAX_VALUES} category names"}])
+    # An empty name between commas is refused, not skipped: the document states each name holds
+    # a character, so `a,,b` is as invalid as an empty list.
+    parts = [part.strip() for part in raw.split(",")]
+    if not all(parts) or len(parts) > MAX_VALUES:
+        raise FilterError(
+            [{"field": key, "message": f"needs 1 to {MAX_VALUES} category names, none empty"}]
+        )
     return tuple(dict.fromkeys(parts))
 
 

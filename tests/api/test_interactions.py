@@ -269,3 +269,17 @@ def test_same_event_id_in_another_tenant_is_not_a_duplicate(
     }
     assert Interaction.objects.for_tenant(tenant).count() == 1
     assert Interaction.objects.for_tenant(other_tenant).count() == 1
+
+
+@pytest.mark.usefixtures("catalog")
+@pytest.mark.parametrize("offset", ["-21:30", "+23:59"])
+def test_any_offset_python_reads_is_stored_as_its_instant(
+    api: APIClient, tenant: Tenant, offset: str
+) -> None:
+    # PostgreSQL refuses offsets past ±15:59 ("time zone displacement out of range", a 500
+    # schemathesis found); the instant is stored in UTC instead.
+    response = send(api, event(timestamp=f"2026-01-01T00:00:00{offset}"))
+    assert response.status_code == 200, response.content
+    (saved,) = stored(tenant)
+    expected = datetime.datetime.fromisoformat(f"2026-01-01T00:00:00{offset}")
+    assert saved.timestamp == expected

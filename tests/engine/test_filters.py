@@ -41,6 +41,8 @@ def test_open_ranges_and_numeric_equality() -> None:
         ([("attr.", "x")], "attr.", "attribute name"),
         ([("attr.brand", "")], "attr.brand", "needs a value"),
         ([("category", " , ")], "category", "category names"),
+        ([("category", "a,,b")], "category", "none empty"),
+        ([("exclude_category", "a, ")], "exclude_category", "none empty"),
         ([("attr.a", "1"), ("attr.a", "2")], "attr.a", "more than once"),
     ],
 )

@@ -1,33 +1,20 @@
 """Requests as gunicorn receives them (a real server on a free port, with gunicorn.conf.py):
-chunked bodies are read, declared charsets honoured or refused with 415, and a long request line
-reaches the API's JSON envelope instead of gunicorn's HTML 414."""
+chunked bodies are read, declared charsets honoured or refused with 415, a long request line
+reaches the API's JSON envelope, and what gunicorn itself refuses (a request line or a header past
+its limits) is answered in the same envelope, not gunicorn's HTML."""
 
 import http.client
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from recommender.models import Item
 from tenants.models import Tenant
 from tenants.services import api_key_create
 from tests.factories import ItemFactory
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.platform.gunicorn_server import gunicorn_server
 
 
 @pytest.fixture(scope="module")
@@ -35,42 +22,8 @@ def server(django_db_setup: None) -> Iterator[int]:
     """One gunicorn for the module (it starts in seconds); each test commits its own rows."""
     if os.environ.get("DATABASE_URL"):
         pytest.skip("the gunicorn test runs against the embedded database")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "RECSYS_EMBEDDED_DB_NAME": connection.settings_dict["NAME"],
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "recsys_platform.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert process.poll() is None, "gunicorn exited"
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
+    with gunicorn_server() as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 def _request(
@@ -150,3 +103,30 @@ def test_a_long_path_is_answered_in_the_envelope(server: int, key: str) -> None:
     assert status == 404, content[:200]
     assert headers["Content-Type"].startswith("application/json")
     assert json.loads(content)["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("query_length", [8200, 20000])
+def test_a_request_line_past_gunicorns_limit_is_414_in_the_envelope(
+    server: int, key: str, query_length: int
+) -> None:
+    # gunicorn refuses the line before Django runs; its answer is still the JSON envelope.
+    path = "/api/v1/items?cursor=" + "x" * query_length
+    status, headers, content = _request(server, "GET", path, {"Authorization": f"Bearer {key}"})
+    assert status == 414, content[:200]
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(content) == {
+        "error": {
+            "code": "uri_too_long",
+            "message": "The request line (method, path and query) is too long.",
+            "details": [],
+        }
+    }
+
+
+def test_a_header_past_gunicorns_limit_is_431_in_the_envelope(server: int, key: str) -> None:
+    status, headers, content = _request(
+        server, "GET", "/api/v1/items", {"Authorization": f"Bearer {key}", "X-Big": "y" * 9000}
+    )
+    assert status == 431, content[:200]
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(content)["error"]["code"] == "header_too_large"

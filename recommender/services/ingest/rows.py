@@ -26,6 +26,10 @@ RECOMMENDATION_ID_MAX = 64
 # 1e12 once made every later training fit NaN factors. Training clips weights further per config.
 INTERACTION_VALUE_MAX = 1e6
 MAX_ERRORS_REPORTED = 100
+# Integer ids the JSON parser (orjson) reads as integers; a larger one arrives as a float and
+# would lose digits, so it is refused.
+INTEGER_ID_MIN = -(2**63)
+INTEGER_ID_MAX = 2**64 - 1
 
 T = TypeVar("T")
 
@@ -99,6 +103,11 @@ class _RowFaultError(Exception):
 def _external_id(value: Any, name: str) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)  # numeric ids are common in CSV exports; store them as text
+    if isinstance(value, float):
+        raise _RowFaultError(
+            name,
+            f"'{name}' must be a string, or an integer from {INTEGER_ID_MIN} to {INTEGER_ID_MAX}",
+        )
     if not isinstance(value, str):
         raise _RowFaultError(name, f"'{name}' must be a string")
     if not value or value.strip() != value:
@@ -218,11 +227,11 @@ def parse_timestamp(value: Any, name: str, default: datetime.datetime) -> dateti
         raise _RowFaultError(name, f"'{name}' needs a time zone (e.g. 'Z' or '+01:00')")
     try:
         # 0001-01-01T00:00+14:00 is a year-0 instant in UTC: PostgreSQL stores it, but no read of
-        # the row could ever turn it back into a datetime.
-        parsed.astimezone(datetime.UTC)
+        # the row could ever turn it back into a datetime. The instant goes on in UTC, since
+        # PostgreSQL refuses offsets past ±15:59 that Python reads (up to ±23:59).
+        return parsed.astimezone(datetime.UTC)
     except OverflowError:
         raise _RowFaultError(name, f"'{name}' is out of range: {value[:40]!r}") from None
-    return parsed
 
 
 # The fields of each row (an unknown one is refused); the OpenAPI serializers must match them.
