@@ -78,6 +78,27 @@ def recent_items(events: Events, max_recent: int) -> dict[int, list[int]]:
     return out
 
 
+def validation_users(split: HoldOut, data: InteractionMatrix, max_users: int) -> list[int]:
+    """The first `max_users` test users of `split` (by id) that `data` has a row for."""
+    return sorted(u for u in split.test if u in data.user_index)[:max_users]
+
+
+def source_proposals(
+    source: CandidateSource, data: InteractionMatrix, users: Sequence[int], pool: int
+) -> list[dict[int, float]]:
+    """Each user's candidates from `source` (item id → score), in the order of `users`."""
+    rows = np.array([data.user_index[u] for u in users], dtype=np.int64)
+    cols, scores = source.recommend(rows, pool)
+    return [
+        {
+            int(data.items.ids[c]): float(s)
+            for c, s in zip(cols[n], scores[n], strict=True)
+            if c != PAD_COL
+        }
+        for n in range(len(users))
+    ]
+
+
 def user_cases(
     sources: Mapping[str, CandidateSource],
     data: InteractionMatrix,
@@ -88,9 +109,10 @@ def user_cases(
     max_users: int,
 ) -> list[UserCase]:
     """The cases of at most `max_users` test users of `split` (sources fitted on split.train)."""
-    users = sorted(u for u in split.test if u in data.user_index)[:max_users]
-    rows = np.array([data.user_index[u] for u in users], dtype=np.int64)
-    proposals = {name: source.recommend(rows, pool) for name, source in sources.items()}
+    users = validation_users(split, data, max_users)
+    proposals = {
+        name: source_proposals(source, data, users, pool) for name, source in sources.items()
+    }
     recent = recent_items(split.train, max_recent)
     # Each user's newest training event: the last of their run once sorted by (user, time).
     by_time = np.lexsort((split.train.timestamps, split.train.user_ids))
@@ -106,14 +128,7 @@ def user_cases(
     )
     cases = []
     for n, user in enumerate(users):
-        candidates = {
-            name: {
-                int(data.items.ids[c]): float(s)
-                for c, s in zip(cols[n], scores[n], strict=True)
-                if c != PAD_COL
-            }
-            for name, (cols, scores) in proposals.items()
-        }
+        candidates = {name: lists[n] for name, lists in proposals.items()}
         age = (split.cutoff - newest.get(user, split.cutoff)) / 86_400.0
         cases.append(
             UserCase(user, candidates, split.test[user], UserContext(recent.get(user, []), age))

@@ -6,7 +6,7 @@ Order of work: load arrays → evaluate (fit on the past, score the future) → 
 """
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -21,9 +21,18 @@ from recommender import candidate_store, vectorstore
 from recommender.engine.data import Events, InteractionMatrix, ItemTable
 from recommender.engine.evaluation import SLICE_NAMES, MetricRow, Recommend, evaluate
 from recommender.engine.fusion import fuse
-from recommender.engine.fusion_learning import LearnedFusion, learn_fusion, user_cases
+from recommender.engine.fusion_learning import (
+    MIN_TUNING_USERS,
+    STORED_TRIALS,
+    LearnedFusion,
+    learn_fusion,
+    source_proposals,
+    user_cases,
+    validation_users,
+)
 from recommender.engine.metrics import ItemPopularity
 from recommender.engine.ranker import ItemStats
+from recommender.engine.source_tuning import BUDGET_SHARE, SourceTuning, tune_sources
 from recommender.engine.sources import (
     SOURCE_SPECS,
     CandidateSource,
@@ -200,28 +209,81 @@ def learn_tenant_fusion(
     events: Events,
     items: ItemTable,
     content_vectors: npt.NDArray[np.float32] | None,
-) -> tuple[LearnedFusion | None, str]:
-    """Tune the fusion and train the ranker on a validation split carved from the events before
-    the evaluation cut-off (the evaluation slice is never read); None and why when the data
-    cannot be split."""
+) -> tuple[LearnedFusion | None, str, dict[str, Any]]:
+    """Tune the sources' settings, then the fusion, and train the ranker, on a validation split
+    carved from the events before the evaluation cut-off (the evaluation slice is never read);
+    None and why when the data cannot be split. The third value is the configuration with the
+    tuned source settings: the version is evaluated, fitted and served with it.
+
+    The budget (training.tuning_budget_s) is shared: the source settings spend at most
+    `source_tuning.BUDGET_SHARE` of it, the fusion's tuning what is left."""
     training = config["training"]
+    effective = dict(config)
     if config["fusion"]["ranker"] == "off" and float(training["tuning_budget_s"]) <= 0:
-        return None, "the ranker and tuning are off (fusion.ranker, training.tuning_budget_s)"
+        return (
+            None,
+            "the ranker and tuning are off (fusion.ranker, training.tuning_budget_s)",
+            effective,
+        )
     fraction = float(training["test_fraction"])
     try:
         holdout = temporal_split(events, test_fraction=fraction)
         split = validation_split(holdout, test_fraction=fraction)
     except ValueError as exc:
-        return None, f"no validation split: {exc}"
+        return None, f"no validation split: {exc}", effective
     if not len(split.train):
-        return None, "no validation split: no events before the validation cut-off"
-    data = InteractionMatrix.build(
-        split.train,
-        items,
-        half_life_days=float(config["interactions"]["half_life_days"]),
-        now=split.cutoff,
-    )
+        return None, "no validation split: no events before the validation cut-off", effective
+
+    def matrix(settings: Mapping[str, Any]) -> InteractionMatrix:
+        return InteractionMatrix.build(
+            split.train,
+            items,
+            half_life_days=float(settings["interactions"]["half_life_days"]),
+            now=split.cutoff,
+        )
+
+    data = matrix(config)
     fitted, _ = _fit_all(enabled_sources(config), config, data, split.train, content_vectors)
+    budget_s = float(training["tuning_budget_s"])
+    max_trials = int(training["tuning_trials"])
+    users = validation_users(split, data, int(training["eval_users"]))
+    weights = {name: float(config["sources"][name]["weight"]) for name in fitted}
+    tuned: SourceTuning | None = None
+    sources_report: dict[str, Any]
+    if budget_s <= 0:
+        sources_report = {"skipped": "tuning is off (training.tuning_budget_s = 0)"}
+    elif len(users) < MIN_TUNING_USERS:
+        sources_report = {"skipped": f"too few users for tuning: {len(users)} < {MIN_TUNING_USERS}"}
+    else:
+        # The matrices of the configured day half-life and of the last other one tried.
+        base_half_life = float(config["interactions"]["half_life_days"])
+        matrices = {base_half_life: data}
+
+        def refit(settings: Mapping[str, Any], names: Sequence[str]) -> dict[str, CandidateSource]:
+            half_life = float(settings["interactions"]["half_life_days"])
+            if half_life not in matrices:
+                for other in [h for h in matrices if h != base_half_life]:
+                    del matrices[other]
+                matrices[half_life] = matrix(settings)
+            out, _ = _fit_all(
+                list(names), settings, matrices[half_life], split.train, content_vectors
+            )
+            return out
+
+        tuned = tune_sources(
+            config,
+            fitted=fitted,
+            refit=refit,
+            propose=lambda source: source_proposals(source, data, users, FUSION_POOL),
+            relevant=[split.test[u] for u in users],
+            weights=weights,
+            method=config["fusion"]["method"],
+            rrf_k=int(config["fusion"]["rrf_k"]),
+            k=int(training["k"]),
+            budget_s=budget_s * BUDGET_SHARE,
+            max_trials=max_trials,
+        )
+        fitted, effective, sources_report = tuned.sources, tuned.config, tuned.report
     cases = user_cases(
         fitted,
         data,
@@ -230,25 +292,33 @@ def learn_tenant_fusion(
         max_recent=int(config["profile"]["max_events"]),
         max_users=int(training["eval_users"]),
     )
+    spent = float(sources_report.get("spent_s", 0.0))
     learned = learn_fusion(
         cases,
         sources=list(fitted),
-        weights={name: float(config["sources"][name]["weight"]) for name in fitted},
+        weights=weights,
         method=config["fusion"]["method"],
         rrf_k=int(config["fusion"]["rrf_k"]),
         stats=ItemStats.build(split.train, items, split.cutoff),
         now=split.cutoff,
         k=int(training["k"]),
         ranker_mode=config["fusion"]["ranker"],
-        budget_s=float(training["tuning_budget_s"]),
-        max_trials=int(training["tuning_trials"]),
+        budget_s=max(budget_s - spent, 0.0) if budget_s > 0 else 0.0,
+        max_trials=max_trials,
         fresh_share=float(config["fusion"]["fresh_share"]),
         fresh_max_loss=float(config["fusion"]["fresh_max_loss"]),
     )
-    learned.tuning_report["validation_cutoff"] = datetime.fromtimestamp(
-        split.cutoff, tz=UTC
-    ).isoformat()
-    return learned, ""
+    report = learned.tuning_report
+    # The whole tuning's figures; the fusion's own budget beside them.
+    report["fusion_budget_s"] = report.get("budget_s")
+    report["budget_s"] = budget_s
+    report["sources"] = sources_report
+    if tuned is not None:
+        report["trials"] = int(report.get("trials", 0)) + len(tuned.trials)
+        report["spent_s"] = round(float(report.get("spent_s", 0.0)) + spent, 3)
+        learned.trials = [*tuned.trials, *learned.trials][:STORED_TRIALS]
+    report["validation_cutoff"] = datetime.fromtimestamp(split.cutoff, tz=UTC).isoformat()
+    return learned, "", effective
 
 
 @transaction.atomic
@@ -400,18 +470,20 @@ def train_tenant(
         )
     report(0.1, {"version": version.number, **summary})
     try:
+        # Tuning first (on events before the evaluation cut-off only), so the version is
+        # evaluated with the source settings it is fitted and served with.
+        mark = time.perf_counter()
+        learned, why_not, config = learn_tenant_fusion(
+            config=config, events=events, items=items, content_vectors=content_vectors
+        )
+        timings["learn_fusion_s"] = time.perf_counter() - mark
+        report(0.3, {"version": version.number, **summary})
+
         mark = time.perf_counter()
         metrics = evaluate_offline(
             config=config, events=events, items=items, content_vectors=content_vectors
         )
         timings["evaluate_s"] = time.perf_counter() - mark
-        report(0.4, {"version": version.number, **summary})
-
-        mark = time.perf_counter()
-        learned, why_not = learn_tenant_fusion(
-            config=config, events=events, items=items, content_vectors=content_vectors
-        )
-        timings["learn_fusion_s"] = time.perf_counter() - mark
         report(0.5, {"version": version.number, **summary})
 
         mark = time.perf_counter()
