@@ -313,6 +313,7 @@ def learn_tenant_fusion(
     report["fusion_budget_s"] = report.get("budget_s")
     report["budget_s"] = budget_s
     report["sources"] = sources_report
+    report["fusion_trials"] = int(report.get("trials", 0))
     if tuned is not None:
         report["trials"] = int(report.get("trials", 0)) + len(tuned.trials)
         report["spent_s"] = round(float(report.get("spent_s", 0.0)) + spent, 3)
