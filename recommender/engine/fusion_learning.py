@@ -30,6 +30,7 @@ from recommender.engine.ranker import (
     DEFAULT_PARAMS,
     Group,
     ItemStats,
+    ItemVectors,
     Ranker,
     UserContext,
     features,
@@ -169,9 +170,10 @@ class _Fusion:
         stats: ItemStats,
         now: float,
         k: int,
+        vectors: ItemVectors | None = None,
     ) -> None:
         self.cases, self.method, self.rrf_k, self.k = list(cases), method, rrf_k, k
-        self.sources, self.stats, self.now = list(sources), stats, now
+        self.sources, self.stats, self.now, self.vectors = list(sources), stats, now, vectors
 
     def ndcg(self, weights: Mapping[str, float]) -> float:
         orders = [
@@ -184,7 +186,15 @@ class _Fusion:
         out = []
         for case in self.cases:
             fused = fuse(case.candidates, weights, self.method, self.rrf_k)
-            x = features(case.candidates, fused, self.sources, self.stats, case.context, self.now)
+            x = features(
+                case.candidates,
+                fused,
+                self.sources,
+                self.stats,
+                case.context,
+                self.now,
+                self.vectors,
+            )
             labels = np.array([f.item in case.relevant for f in fused], dtype=np.float32)
             out.append(Group([f.item for f in fused], x, labels))
         return out
@@ -277,11 +287,13 @@ def learn_fusion(
     fresh_share: float = 0.0,
     fresh_max_loss: float = 0.0,
     seed: int = 0,
+    vectors: ItemVectors | None = None,
 ) -> LearnedFusion:
     """Tune the weights (with a budget), then train and validate the ranker (when "auto").
 
     `sources` are the enabled sources the cases hold, `weights` their configured weights,
-    `stats` item statistics as of `now` (the split's cut-off). Stops at `budget_s` seconds of
+    `stats` item statistics as of `now` (the split's cut-off), `vectors` the items' content
+    vectors for the text features (None: no encoder has run). Stops at `budget_s` seconds of
     tuning or `max_trials` trials per study, whichever comes first.
     """
     started = time.perf_counter()
@@ -289,7 +301,16 @@ def learn_fusion(
     fitting = [cases[n] for n in order[: len(cases) // 2]]
     validation = [cases[n] for n in order[len(cases) // 2 :]]
     on_fit, on_val = (
-        _Fusion(part, method=method, rrf_k=rrf_k, sources=sources, stats=stats, now=now, k=k)
+        _Fusion(
+            part,
+            method=method,
+            rrf_k=rrf_k,
+            sources=sources,
+            stats=stats,
+            now=now,
+            k=k,
+            vectors=vectors,
+        )
         for part in (fitting, validation)
     )
     configured = {name: float(weights[name]) for name in sources}

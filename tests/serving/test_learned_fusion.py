@@ -105,7 +105,8 @@ def test_the_ranker_is_trained_recorded_listed_and_serves(tenant: Tenant, api: A
             sources=sources,
         )
         fused = fuse(candidates.scores, user_weights(serving, sources))
-        expected = [f.item for f in rerank(loaded, candidates, fused, history)][:10]
+        reranked = rerank(loaded, candidates, fused, history, serving.content_space)
+        expected = [f.item for f in reranked][:10]
     by_pk = {pk: f"i{item}" for item, pk in planted.item_pk.items()}
     assert [entry["id"] for entry in body["items"]] == [by_pk[pk] for pk in expected]
     scores = [entry["score"] for entry in body["items"]]

@@ -31,7 +31,7 @@ from recommender.engine.fusion_learning import (
     validation_users,
 )
 from recommender.engine.metrics import ItemPopularity
-from recommender.engine.ranker import ItemStats
+from recommender.engine.ranker import ItemStats, ItemVectors
 from recommender.engine.source_tuning import BUDGET_SHARE, SourceTuning, tune_sources
 from recommender.engine.sources import (
     SOURCE_SPECS,
@@ -307,6 +307,7 @@ def learn_tenant_fusion(
         max_trials=max_trials,
         fresh_share=float(config["fusion"]["fresh_share"]),
         fresh_max_loss=float(config["fusion"]["fresh_max_loss"]),
+        vectors=ItemVectors(items.ids, content_vectors) if content_vectors is not None else None,
     )
     report = learned.tuning_report
     # The whole tuning's figures; the fusion's own budget beside them.
