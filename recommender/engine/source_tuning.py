@@ -96,13 +96,12 @@ def tunables(sources: Mapping[str, CandidateSource]) -> list[Tunable]:
 
 
 def with_value(config: Mapping[str, Any], path: Sequence[str], value: float) -> dict[str, Any]:
-    """A deep copy of `config` with the setting at `path` set to `value` (an int setting stays
-    an int)."""
+    """A deep copy of `config` with the (float) setting at `path` set to `value`."""
     out = copy.deepcopy(dict(config))
     node: Any = out
     for key in path[:-1]:
         node = node[key]
-    node[path[-1]] = type(node[path[-1]])(value) if isinstance(node[path[-1]], int) else value
+    node[path[-1]] = float(value)
     return out
 
 
@@ -199,7 +198,9 @@ def tune_sources(
                 )
                 continue
             if set(refitted) != set(names):
-                continue  # a source could not run with this value: not a candidate
+                error = f"{sorted(set(names) - set(refitted))} could not be fitted"
+                trials.append({"stage": "sources", "params": {tunable.name: value}, "error": error})
+                continue
             trial_props = {**proposals, **{n: propose(s) for n, s in refitted.items()}}
             score = measure(trial_props)
             trials.append(

@@ -31,16 +31,17 @@ def _drifting_taste(seed: int = 0) -> tuple[Events, ItemTable, dict[int, frozens
         available=np.ones(n_items, dtype=bool),
     )
     group_items = [items.ids[g * PER_GROUP : (g + 1) * PER_GROUP] for g in range(N_GROUPS)]
-    users, item_ids, times = [], [], []
+    rows: list[tuple[int, int, float]] = []
     test: dict[int, frozenset[int]] = {}
     for user in range(1, N_USERS + 1):
         old, new = rng.choice(N_GROUPS, size=2, replace=False)
         for item in rng.choice(group_items[old], size=14, replace=False):
-            users.append(user), item_ids.append(item), times.append(NOW - rng.uniform(20, 80) * DAY)
+            rows.append((user, int(item), NOW - rng.uniform(20, 80) * DAY))
         picked = rng.choice(group_items[new], size=7, replace=False)
         for item in picked[:4]:
-            users.append(user), item_ids.append(item), times.append(NOW - rng.uniform(0, 3) * DAY)
+            rows.append((user, int(item), NOW - rng.uniform(0, 3) * DAY))
         test[user] = frozenset(int(i) for i in picked[4:])
+    users, item_ids, times = zip(*rows, strict=True)
     events = Events(
         np.array(users, dtype=np.int64),
         np.array(item_ids, dtype=np.int64),
@@ -162,9 +163,8 @@ def test_the_trial_cap_and_a_budget_too_small_for_a_refit_keep_the_configured_se
     )
 
 
-def test_with_value_copies_and_keeps_int_settings_ints() -> None:
+def test_with_value_copies_the_configuration() -> None:
     config = _config()
-    changed = with_value(config, ["training", "neighbours"], 12.0)
-    assert changed["training"]["neighbours"] == 12
-    assert isinstance(changed["training"]["neighbours"], int)
-    assert config["training"]["neighbours"] == 50
+    changed = with_value(config, ["interactions", "half_life_days"], 7.5)
+    assert changed["interactions"]["half_life_days"] == 7.5
+    assert config["interactions"]["half_life_days"] == 30.0

@@ -215,8 +215,8 @@ def learn_tenant_fusion(
     None and why when the data cannot be split. The third value is the configuration with the
     tuned source settings: the version is evaluated, fitted and served with it.
 
-    The budget (training.tuning_budget_s) is shared: the source settings spend at most
-    `source_tuning.BUDGET_SHARE` of it, the fusion's tuning what is left."""
+    The budget (training.tuning_budget_s) is shared: the source settings start no trial past
+    `source_tuning.BUDGET_SHARE` of it, and the fusion's tuning gets the rest."""
     training = config["training"]
     effective = dict(config)
     if config["fusion"]["ranker"] == "off" and float(training["tuning_budget_s"]) <= 0:
@@ -303,7 +303,9 @@ def learn_tenant_fusion(
         now=split.cutoff,
         k=int(training["k"]),
         ranker_mode=config["fusion"]["ranker"],
-        budget_s=max(budget_s - spent, 0.0) if budget_s > 0 else 0.0,
+        # What the sources left of their share, and never less than the fusion's own share
+        # (a source trial's refit may end past its share: it is not cut short).
+        budget_s=budget_s - min(spent, budget_s * BUDGET_SHARE),
         max_trials=max_trials,
         fresh_share=float(config["fusion"]["fresh_share"]),
         fresh_max_loss=float(config["fusion"]["fresh_max_loss"]),
