@@ -264,7 +264,13 @@ class ModelVersionAdmin(TenantOwnedAdmin):
                 "tuning",
                 f"{tuning.get('trials', 0)} trials, {tuning.get('spent_s', 0)} of "
                 f"{tuning.get('budget_s', 0)} s",
-                tuning.get("skipped") or f"validation cut-off {tuning.get('validation_cutoff')}",
+                tuning.get("skipped")
+                or f"validation split {tuning.get('validation', 'temporal')}"
+                + (
+                    f", cut-off {tuning['validation_cutoff']}"
+                    if tuning.get("validation_cutoff")
+                    else ""
+                ),
             ),
         ]
         tuned = tuning.get("sources") or {}

@@ -112,7 +112,7 @@ def test_a_shorter_half_life_that_follows_a_drift_of_taste_is_found_and_applied(
     assert report["configured"]["interactions.half_life_days"] == 30.0
     assert report["used"] is True, report
     # A shorter position half-life puts the new days' items first among the seeds (the
-    # cheapest setting that follows the move: it is tried before the day half-life).
+    # setting refitting fewest sources that follows the move: tried before the day half-life).
     assert tuned.applied["profile.recent_half_life_events"] < 10.0, report
     assert report["best_ndcg"] > report["configured_ndcg"] + 0.02, report
     for name, value in tuned.applied.items():

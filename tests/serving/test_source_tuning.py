@@ -27,10 +27,17 @@ def _config() -> dict:
     return config
 
 
-def test_tuning_never_reads_the_evaluation_slice() -> None:
-    """Whatever happens after the evaluation cut-off, the tuning chooses and measures the same."""
+@pytest.mark.parametrize("dense", [False, True])
+def test_tuning_never_reads_the_evaluation_slice(dense: bool) -> None:
+    """Whatever happens after the evaluation cut-off, the tuning chooses and measures the same,
+    on a single validation cut-off and on the per-user split of a tenant whose last months
+    belong to a few users."""
     dataset = planted_dataset(n_users=200, n_items=150, n_groups=4, events_per_user=15, seed=3)
     events = dataset.events
+    if dense:
+        late = np.isin(events.user_ids, dataset.user_ids[:40])
+        shifted = events.timestamps + np.where(late, 90 * 86_400.0, 0.0)
+        events = Events(events.user_ids, events.item_ids, events.weights, shifted)
     cutoff = temporal_split(events, test_fraction=0.1).cutoff
     after = events.timestamps >= cutoff
     # The evaluation slice's items shuffled: the same times (so the same cut-offs), other pairs.
@@ -46,6 +53,8 @@ def test_tuning_never_reads_the_evaluation_slice() -> None:
         assert learned is not None, why
         sources = learned.tuning_report["sources"]
         assert sources["trials"] == 5
+        validation = learned.tuning_report["validation"]
+        assert validation.startswith("per user" if dense else "temporal"), validation
         reports.append(
             (
                 [(t["stage"], t.get("value"), t["params"]) for t in learned.trials],

@@ -43,8 +43,10 @@ from recommender.engine.sources import (
 )
 from recommender.engine.sources.base import PAD_COL
 from recommender.engine.splits import (
+    HoldOut,
     holdout_problem,
     holdout_slices,
+    per_user_validation_split,
     sample_users,
     temporal_split,
     validation_split,
@@ -231,6 +233,18 @@ def learn_tenant_fusion(
         split = validation_split(holdout, test_fraction=fraction)
     except ValueError as exc:
         return None, f"no validation split: {exc}", effective
+    validation = "temporal: one cut-off before the evaluation cut-off"
+    per_user_split: HoldOut | None = None
+    if len(split.test) < MIN_TUNING_USERS:
+        # Too few users discovered anything after the validation cut-off (their last days
+        # belong to a handful of users): each user's newest events are theirs to find.
+        per_user = per_user_validation_split(holdout, test_fraction=fraction)
+        if len(per_user.test) > len(split.test):
+            validation = (
+                f"per user: each user's newest events ({len(split.test)} users found items "
+                "after a single validation cut-off)"
+            )
+            split = per_user_split = per_user
     if not len(split.train):
         return None, "no validation split: no events before the validation cut-off", effective
 
@@ -321,7 +335,9 @@ def learn_tenant_fusion(
         report["trials"] = int(report.get("trials", 0)) + len(tuned.trials)
         report["spent_s"] = round(float(report.get("spent_s", 0.0)) + spent, 3)
         learned.trials = [*tuned.trials, *learned.trials][:STORED_TRIALS]
-    report["validation_cutoff"] = datetime.fromtimestamp(split.cutoff, tz=UTC).isoformat()
+    report["validation"] = validation
+    if split is not per_user_split:
+        report["validation_cutoff"] = datetime.fromtimestamp(split.cutoff, tz=UTC).isoformat()
     return learned, "", effective
 
 
