@@ -1,8 +1,9 @@
 """Training: fit every enabled source on a tenant's interactions, evaluate them offline on a
 temporal hold-out, store the artifacts serving reads, and promote the new model version.
 
-Order of work: load arrays → evaluate (fit on the past, score the future) → fit on everything
-→ store (ALS factors to pgvector, neighbour lists, rankings) → promote per the configured policy.
+Order of work: load arrays → tune and learn the fusion (on a validation split of the past) →
+evaluate with the tuned settings (fit on the past, score the future) → fit on everything →
+store (ALS factors to pgvector, neighbour lists, rankings) → promote per the configured policy.
 """
 
 import time
@@ -205,6 +206,76 @@ def evaluate_offline(
     }
 
 
+def _matrix(split: HoldOut, items: ItemTable, settings: Mapping[str, Any]) -> InteractionMatrix:
+    """The matrix of the split's past, weighed by the settings' day half-life."""
+    return InteractionMatrix.build(
+        split.train,
+        items,
+        half_life_days=float(settings["interactions"]["half_life_days"]),
+        now=split.cutoff,
+    )
+
+
+def _validation_split(events: Events, fraction: float) -> tuple[HoldOut, str, bool]:
+    """The split tuning and the learned fusion use, carved from the events before the
+    evaluation cut-off; how it was carved; whether it is temporal (one cut-off)."""
+    holdout = temporal_split(events, test_fraction=fraction)
+    split = validation_split(holdout, test_fraction=fraction)
+    if len(split.test) >= MIN_TUNING_USERS:
+        return split, "temporal: one cut-off before the evaluation cut-off", True
+    # Too few users discovered anything after the validation cut-off (their last days belong
+    # to a handful of users): each user's newest events are theirs to find.
+    per_user = per_user_validation_split(holdout, test_fraction=fraction)
+    if len(per_user.test) <= len(split.test):
+        return split, "temporal: one cut-off before the evaluation cut-off", True
+    how = (
+        f"per user: each user's newest events ({len(split.test)} users found items after a "
+        "single validation cut-off)"
+    )
+    return per_user, how, False
+
+
+def _tune_source_settings(
+    config: Mapping[str, Any],
+    *,
+    split: HoldOut,
+    items: ItemTable,
+    data: InteractionMatrix,
+    fitted: Mapping[str, CandidateSource],
+    users: Sequence[int],
+    content_vectors: npt.NDArray[np.float32] | None,
+) -> SourceTuning:
+    """`source_tuning.tune_sources` on `split`, refitting with this module's `_fit_all`."""
+    training = config["training"]
+
+    # The matrices of the configured day half-life and of the last other one tried.
+    base_half_life = float(config["interactions"]["half_life_days"])
+    matrices = {base_half_life: data}
+
+    def refit(settings: Mapping[str, Any], names: Sequence[str]) -> dict[str, CandidateSource]:
+        half_life = float(settings["interactions"]["half_life_days"])
+        if half_life not in matrices:
+            for other in [h for h in matrices if h != base_half_life]:
+                del matrices[other]
+            matrices[half_life] = _matrix(split, items, settings)
+        out, _ = _fit_all(list(names), settings, matrices[half_life], split.train, content_vectors)
+        return out
+
+    return tune_sources(
+        config,
+        fitted=fitted,
+        refit=refit,
+        propose=lambda source: source_proposals(source, data, users, FUSION_POOL),
+        relevant=[split.test[u] for u in users],
+        weights={name: float(config["sources"][name]["weight"]) for name in fitted},
+        method=config["fusion"]["method"],
+        rrf_k=int(config["fusion"]["rrf_k"]),
+        k=int(training["k"]),
+        budget_s=float(training["tuning_budget_s"]) * BUDGET_SHARE,
+        max_trials=int(training["tuning_trials"]),
+    )
+
+
 def learn_tenant_fusion(
     *,
     config: Mapping[str, Any],
@@ -227,36 +298,14 @@ def learn_tenant_fusion(
             "the ranker and tuning are off (fusion.ranker, training.tuning_budget_s)",
             effective,
         )
-    fraction = float(training["test_fraction"])
     try:
-        holdout = temporal_split(events, test_fraction=fraction)
-        split = validation_split(holdout, test_fraction=fraction)
+        split, validation, temporal = _validation_split(events, float(training["test_fraction"]))
     except ValueError as exc:
         return None, f"no validation split: {exc}", effective
-    validation = "temporal: one cut-off before the evaluation cut-off"
-    per_user_split: HoldOut | None = None
-    if len(split.test) < MIN_TUNING_USERS:
-        # Too few users discovered anything after the validation cut-off (their last days
-        # belong to a handful of users): each user's newest events are theirs to find.
-        per_user = per_user_validation_split(holdout, test_fraction=fraction)
-        if len(per_user.test) > len(split.test):
-            validation = (
-                f"per user: each user's newest events ({len(split.test)} users found items "
-                "after a single validation cut-off)"
-            )
-            split = per_user_split = per_user
     if not len(split.train):
         return None, "no validation split: no events before the validation cut-off", effective
 
-    def matrix(settings: Mapping[str, Any]) -> InteractionMatrix:
-        return InteractionMatrix.build(
-            split.train,
-            items,
-            half_life_days=float(settings["interactions"]["half_life_days"]),
-            now=split.cutoff,
-        )
-
-    data = matrix(config)
+    data = _matrix(split, items, config)
     fitted, _ = _fit_all(enabled_sources(config), config, data, split.train, content_vectors)
     budget_s = float(training["tuning_budget_s"])
     max_trials = int(training["tuning_trials"])
@@ -269,33 +318,14 @@ def learn_tenant_fusion(
     elif len(users) < MIN_TUNING_USERS:
         sources_report = {"skipped": f"too few users for tuning: {len(users)} < {MIN_TUNING_USERS}"}
     else:
-        # The matrices of the configured day half-life and of the last other one tried.
-        base_half_life = float(config["interactions"]["half_life_days"])
-        matrices = {base_half_life: data}
-
-        def refit(settings: Mapping[str, Any], names: Sequence[str]) -> dict[str, CandidateSource]:
-            half_life = float(settings["interactions"]["half_life_days"])
-            if half_life not in matrices:
-                for other in [h for h in matrices if h != base_half_life]:
-                    del matrices[other]
-                matrices[half_life] = matrix(settings)
-            out, _ = _fit_all(
-                list(names), settings, matrices[half_life], split.train, content_vectors
-            )
-            return out
-
-        tuned = tune_sources(
+        tuned = _tune_source_settings(
             config,
+            split=split,
+            items=items,
+            data=data,
             fitted=fitted,
-            refit=refit,
-            propose=lambda source: source_proposals(source, data, users, FUSION_POOL),
-            relevant=[split.test[u] for u in users],
-            weights=weights,
-            method=config["fusion"]["method"],
-            rrf_k=int(config["fusion"]["rrf_k"]),
-            k=int(training["k"]),
-            budget_s=budget_s * BUDGET_SHARE,
-            max_trials=max_trials,
+            users=users,
+            content_vectors=content_vectors,
         )
         fitted, effective, sources_report = tuned.sources, tuned.config, tuned.report
     cases = user_cases(
@@ -336,7 +366,7 @@ def learn_tenant_fusion(
         report["spent_s"] = round(float(report.get("spent_s", 0.0)) + spent, 3)
         learned.trials = [*tuned.trials, *learned.trials][:STORED_TRIALS]
     report["validation"] = validation
-    if split is not per_user_split:
+    if temporal:
         report["validation_cutoff"] = datetime.fromtimestamp(split.cutoff, tz=UTC).isoformat()
     return learned, "", effective
 
