@@ -6,11 +6,11 @@ Pure numpy (no Django). Coordinate-wise: one setting at a time over a log grid a
 configured value, the others held at their best so far, refitting only the sources that setting
 reads (a source's own setting: that source; the position half-life: the sources that weigh
 history by it; the day half-life: every source, as it reweighs the matrix). The settings that
-refit fewest sources go first, and a trial starts only when its refit, estimated from the last
-fit of the same sources, fits in what is left of the budget: the budget is kept without cutting
-a fit short (one refit may end past it).
-The measure is the fused NDCG@k of the validation users with the configured weights; a value
-is kept only when it beats the best so far, so tuning never ends below the configured settings.
+refit fewest sources go first, and a trial starts only when its cost (the last fit of the same
+sources and the first measure) fits in what is left of the budget: the budget is kept without
+cutting a fit short (one trial may end past it). The measure is the fused NDCG@k of the
+validation users with the configured weights; a value is kept only when it beats the best so
+far, so tuning never ends below the configured settings.
 """
 
 from __future__ import annotations
@@ -167,13 +167,15 @@ def tune_sources(
     def measure(props: Mapping[str, Proposals]) -> float:
         return fused_ndcg(props, relevant, weights, method=method, rrf_k=rrf_k, k=k)
 
+    mark = time.perf_counter()
     baseline = best = measure(proposals)
+    measure_s = time.perf_counter() - mark
     settings = tunables(sources)
     configured = {t.name: t.value(config) for t in settings}
 
     def cost(tunable: Tunable) -> float:
         names = tunable.readers(sources)
-        return sum(sources[n].fit_seconds for n in names) + propose_s * len(names)
+        return sum(sources[n].fit_seconds for n in names) + propose_s * len(names) + measure_s
 
     trials: list[dict[str, Any]] = []
     skipped: dict[str, str] = {}
@@ -188,7 +190,7 @@ def tune_sources(
             if cost(tunable) > left:
                 skipped.setdefault(
                     tunable.name,
-                    f"a refit takes about {cost(tunable):.1f} s, {max(left, 0):.1f} s were left",
+                    f"a trial takes about {cost(tunable):.1f} s, {max(left, 0):.1f} s were left",
                 )
                 break
             names = tunable.readers(sources)

@@ -159,7 +159,7 @@ def test_the_trial_cap_and_a_budget_too_small_for_a_refit_keep_the_configured_se
     assert starved.applied == {}
     assert starved.report["best"] == starved.report["configured"]
     assert all(
-        why.startswith("a refit takes about") for why in starved.report["not_finished"].values()
+        why.startswith("a trial takes about") for why in starved.report["not_finished"].values()
     )
 
 

@@ -155,7 +155,7 @@ def test_the_version_page_shows_the_tuned_source_settings(
             "best_ndcg": 0.15,
             "used": True,
             "applied": {"sources.als.alpha": 10.0},
-            "not_finished": {"interactions.half_life_days": "a refit takes about 9.0 s"},
+            "not_finished": {"interactions.half_life_days": "a trial takes about 9.0 s"},
         },
     }
     version.save(update_fields=["metrics"])
