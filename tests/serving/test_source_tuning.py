@@ -14,6 +14,7 @@ from recommender.models import ModelVersion
 from recommender.services.serving.tuned import with_tuned_settings
 from recommender.services.training.train import learn_tenant_fusion, train_tenant
 from tenants.models import Tenant
+from tests.api.test_openapi_contract import schema_errors
 from tests.serving.conftest import configure, load_planted
 from tests.support.planted import planted_dataset
 
@@ -116,8 +117,15 @@ def test_the_tuning_is_recorded_listed_and_the_version_is_fitted_with_its_choice
         section, source, key = [*name.split("."), ""][:3]
         if section == "sources":
             assert version.sources[source]["settings"][key] == value
-    listed = api.get("/api/v1/models").json()["results"][0]
+    body = api.get("/api/v1/models").json()
+    listed = body["results"][0]
     assert listed["tuning"]["sources"] == sources
+    # Validated strictly: every field of the tuning report is documented.
+    document = APIClient().get("/api/schema/?format=json").json()
+    schema = document["paths"]["/api/v1/models"]["get"]["responses"]["200"]
+    assert not schema_errors(
+        document, schema["content"]["application/json"]["schema"], body, strict=True
+    )
 
 
 @pytest.mark.django_db
