@@ -264,9 +264,33 @@ class ModelVersionAdmin(TenantOwnedAdmin):
                 "tuning",
                 f"{tuning.get('trials', 0)} trials, {tuning.get('spent_s', 0)} of "
                 f"{tuning.get('budget_s', 0)} s",
-                tuning.get("skipped") or f"validation cut-off {tuning.get('validation_cutoff')}",
+                tuning.get("skipped")
+                or f"validation split {tuning.get('validation', 'temporal')}"
+                + (
+                    f", cut-off {tuning['validation_cutoff']}"
+                    if tuning.get("validation_cutoff")
+                    else ""
+                ),
             ),
         ]
+        tuned = tuning.get("sources") or {}
+        if tuned.get("skipped"):
+            rows.append(("source settings", "not tuned", tuned["skipped"]))
+        elif tuned:
+            rows.append(
+                (
+                    "source settings",
+                    f"{tuned.get('trials', 0)} trials, {tuned.get('spent_s', 0)} of "
+                    f"{tuned.get('budget_s', 0)} s; validation NDCG "
+                    f"{tuned.get('configured_ndcg')} configured, {tuned.get('best_ndcg')} best",
+                    "serving " + json.dumps(tuned["applied"])
+                    if tuned.get("used")
+                    else "the configured settings serve: no value beat them",
+                )
+            )
+            rows.append(("best source settings", json.dumps(tuned.get("best", {})), ""))
+            if tuned.get("not_finished"):
+                rows.append(("settings not finished", json.dumps(tuned["not_finished"]), ""))
         weights = tuning.get("weights") or {}
         if weights.get("best"):
             used = "serving" if weights.get("used") else "not better than configured"

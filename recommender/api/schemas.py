@@ -497,14 +497,48 @@ class RankerOut(serializers.Serializer):
     predict_ms_per_user = serializers.FloatField(required=False)
 
 
+class SourceTuningOut(serializers.Serializer):
+    budget_s = serializers.FloatField(required=False, help_text="The sources' share of the budget")
+    spent_s = serializers.FloatField(required=False)
+    trials = serializers.IntegerField(required=False)
+    skipped = serializers.CharField(required=False, help_text="Why the settings were not tuned")
+    configured = serializers.DictField(
+        child=serializers.FloatField(), required=False, help_text="setting path → configured"
+    )
+    configured_ndcg = serializers.FloatField(required=False, help_text="On the validation users")
+    best = serializers.DictField(
+        child=serializers.FloatField(),
+        required=False,
+        help_text="setting path → the value this version is fitted and served with",
+    )
+    best_ndcg = serializers.FloatField(required=False)
+    used = serializers.BooleanField(required=False, help_text="Whether any value changed")
+    applied = serializers.DictField(
+        child=serializers.FloatField(), required=False, help_text="the values that changed"
+    )
+    not_finished = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="setting path → why its values were not all tried (budget, trials)",
+    )
+
+
 class TuningOut(serializers.Serializer):
     budget_s = serializers.FloatField(required=False)
     spent_s = serializers.FloatField(required=False)
     trials = serializers.IntegerField(help_text="Trials run, all studies together")
     skipped = serializers.CharField(required=False, help_text="Why tuning did not run")
+    validation = serializers.CharField(
+        required=False, help_text="How the validation split was carved: temporal or per user"
+    )
     validation_cutoff = serializers.CharField(
         required=False, help_text="Tuning saw only events before the evaluation cut-off"
     )
+    sources = SourceTuningOut(
+        required=False, help_text="The sources' own settings, tuned before the fusion"
+    )
+    fusion_trials = serializers.IntegerField(required=False)
+    fusion_budget_s = serializers.FloatField(required=False, allow_null=True)
     validation_users = serializers.IntegerField(required=False)
     fitting_users = serializers.IntegerField(required=False)
     configured_ndcg = serializers.FloatField(required=False)

@@ -30,6 +30,7 @@ from recommender.engine.ranker import (
     DEFAULT_PARAMS,
     Group,
     ItemStats,
+    ItemVectors,
     Ranker,
     UserContext,
     features,
@@ -78,6 +79,27 @@ def recent_items(events: Events, max_recent: int) -> dict[int, list[int]]:
     return out
 
 
+def validation_users(split: HoldOut, data: InteractionMatrix, max_users: int) -> list[int]:
+    """The first `max_users` test users of `split` (by id) that `data` has a row for."""
+    return sorted(u for u in split.test if u in data.user_index)[:max_users]
+
+
+def source_proposals(
+    source: CandidateSource, data: InteractionMatrix, users: Sequence[int], pool: int
+) -> list[dict[int, float]]:
+    """Each user's candidates from `source` (item id → score), in the order of `users`."""
+    rows = np.array([data.user_index[u] for u in users], dtype=np.int64)
+    cols, scores = source.recommend(rows, pool)
+    return [
+        {
+            int(data.items.ids[c]): float(s)
+            for c, s in zip(cols[n], scores[n], strict=True)
+            if c != PAD_COL
+        }
+        for n in range(len(users))
+    ]
+
+
 def user_cases(
     sources: Mapping[str, CandidateSource],
     data: InteractionMatrix,
@@ -88,9 +110,10 @@ def user_cases(
     max_users: int,
 ) -> list[UserCase]:
     """The cases of at most `max_users` test users of `split` (sources fitted on split.train)."""
-    users = sorted(u for u in split.test if u in data.user_index)[:max_users]
-    rows = np.array([data.user_index[u] for u in users], dtype=np.int64)
-    proposals = {name: source.recommend(rows, pool) for name, source in sources.items()}
+    users = validation_users(split, data, max_users)
+    proposals = {
+        name: source_proposals(source, data, users, pool) for name, source in sources.items()
+    }
     recent = recent_items(split.train, max_recent)
     # Each user's newest training event: the last of their run once sorted by (user, time).
     by_time = np.lexsort((split.train.timestamps, split.train.user_ids))
@@ -106,14 +129,7 @@ def user_cases(
     )
     cases = []
     for n, user in enumerate(users):
-        candidates = {
-            name: {
-                int(data.items.ids[c]): float(s)
-                for c, s in zip(cols[n], scores[n], strict=True)
-                if c != PAD_COL
-            }
-            for name, (cols, scores) in proposals.items()
-        }
+        candidates = {name: lists[n] for name, lists in proposals.items()}
         age = (split.cutoff - newest.get(user, split.cutoff)) / 86_400.0
         cases.append(
             UserCase(user, candidates, split.test[user], UserContext(recent.get(user, []), age))
@@ -154,9 +170,10 @@ class _Fusion:
         stats: ItemStats,
         now: float,
         k: int,
+        vectors: ItemVectors | None = None,
     ) -> None:
         self.cases, self.method, self.rrf_k, self.k = list(cases), method, rrf_k, k
-        self.sources, self.stats, self.now = list(sources), stats, now
+        self.sources, self.stats, self.now, self.vectors = list(sources), stats, now, vectors
 
     def ndcg(self, weights: Mapping[str, float]) -> float:
         orders = [
@@ -169,7 +186,15 @@ class _Fusion:
         out = []
         for case in self.cases:
             fused = fuse(case.candidates, weights, self.method, self.rrf_k)
-            x = features(case.candidates, fused, self.sources, self.stats, case.context, self.now)
+            x = features(
+                case.candidates,
+                fused,
+                self.sources,
+                self.stats,
+                case.context,
+                self.now,
+                self.vectors,
+            )
             labels = np.array([f.item in case.relevant for f in fused], dtype=np.float32)
             out.append(Group([f.item for f in fused], x, labels))
         return out
@@ -262,11 +287,13 @@ def learn_fusion(
     fresh_share: float = 0.0,
     fresh_max_loss: float = 0.0,
     seed: int = 0,
+    vectors: ItemVectors | None = None,
 ) -> LearnedFusion:
     """Tune the weights (with a budget), then train and validate the ranker (when "auto").
 
     `sources` are the enabled sources the cases hold, `weights` their configured weights,
-    `stats` item statistics as of `now` (the split's cut-off). Stops at `budget_s` seconds of
+    `stats` item statistics as of `now` (the split's cut-off), `vectors` the items' content
+    vectors for the text features (None: no encoder has run). Stops at `budget_s` seconds of
     tuning or `max_trials` trials per study, whichever comes first.
     """
     started = time.perf_counter()
@@ -274,7 +301,16 @@ def learn_fusion(
     fitting = [cases[n] for n in order[: len(cases) // 2]]
     validation = [cases[n] for n in order[len(cases) // 2 :]]
     on_fit, on_val = (
-        _Fusion(part, method=method, rrf_k=rrf_k, sources=sources, stats=stats, now=now, k=k)
+        _Fusion(
+            part,
+            method=method,
+            rrf_k=rrf_k,
+            sources=sources,
+            stats=stats,
+            now=now,
+            k=k,
+            vectors=vectors,
+        )
         for part in (fitting, validation)
     )
     configured = {name: float(weights[name]) for name in sources}

@@ -10,8 +10,13 @@ row of `feature_names(sources)` features, the same at training and at serving:
 - item statistics at the time the ranker's sources were fitted (`ItemStats`): log1p of its
   event count, a no-events flag, log1p of its age and of the days since its last event;
 - `user:category_match`, the share of the user's recent items sharing the candidate's first
-  category; `user:history` and `user:recency`, log1p of the history length and of the days
-  since the user's last event.
+  category; `user:category_last`, 1 when it is the first category of the user's newest item;
+  `user:history` and `user:recency`, log1p of the history length and of the days since the
+  user's last event;
+- text similarity (cosine of content vectors, `ItemVectors`): `text:last` to the user's newest
+  item, `text:max_recent` the largest to their `RECENT_TEXT_ITEMS` newest items, and
+  `text:mean_recent` to the mean of those (a profile of the last items); MISSING when the
+  candidate or the user's recent items have no vector (no encoder has run).
 
 Reciprocal ranks, not ranks, so a pool of 40 at serving and 50 at training mean the same thing.
 The model is LightGBM's lambdarank (small trees), stored as its text model string.
@@ -35,8 +40,11 @@ MISSING = -1.0
 # Days since an item's last event when it has none: far beyond any half-life.
 NO_EVENT_DAYS = 3650.0
 ITEM_FEATURES = ("item:events", "item:no_events", "item:age", "item:since_last")
-USER_FEATURES = ("user:category_match", "user:history", "user:recency")
+USER_FEATURES = ("user:category_match", "user:category_last", "user:history", "user:recency")
 FUSED_FEATURES = ("fused:score", "fused:rr", "fused:sources")
+TEXT_FEATURES = ("text:last", "text:max_recent", "text:mean_recent")
+# The newest items the text features compare a candidate with.
+RECENT_TEXT_ITEMS = 5
 DEFAULT_PARAMS: dict[str, Any] = {
     "num_leaves": 15,
     "learning_rate": 0.1,
@@ -48,7 +56,63 @@ DEFAULT_PARAMS: dict[str, Any] = {
 def feature_names(sources: Sequence[str]) -> list[str]:
     """The feature columns of a ranker over `sources`, in order."""
     per_source = [f"{name}:{part}" for name in sources for part in ("score", "rr")]
-    return [*per_source, *FUSED_FEATURES, *ITEM_FEATURES, *USER_FEATURES]
+    return [*per_source, *FUSED_FEATURES, *ITEM_FEATURES, *USER_FEATURES, *TEXT_FEATURES]
+
+
+class ItemVectors:
+    """Unit content vectors by item id: at training the whole catalogue's, at serving those of
+    one request's candidates and recent items. Zero rows (no vector) are left out."""
+
+    def __init__(
+        self, ids: Sequence[int] | npt.NDArray[np.int64], matrix: npt.NDArray[np.float32]
+    ) -> None:
+        norms = np.linalg.norm(matrix, axis=1) if len(matrix) else np.zeros(0)
+        keep = norms > 0
+        self.matrix = (matrix[keep] / norms[keep, None]).astype(np.float32)
+        self._index = {int(i): n for n, i in enumerate(np.asarray(ids)[keep])}
+
+    @classmethod
+    def from_mapping(cls, vectors: Mapping[int, npt.NDArray[np.float32]]) -> ItemVectors:
+        ids = list(vectors)
+        if not ids:
+            return cls([], np.zeros((0, 1), dtype=np.float32))
+        return cls(ids, np.stack([np.asarray(vectors[i], dtype=np.float32) for i in ids]))
+
+    def rows(
+        self, item_ids: Sequence[int]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
+        """(n, d) unit vectors of `item_ids` (zeros where none) and which have one."""
+        pos = np.array([self._index.get(int(i), -1) for i in item_ids], dtype=np.int64)
+        has = pos >= 0
+        out = np.zeros((len(pos), self.matrix.shape[1]), dtype=np.float32)
+        out[has] = self.matrix[pos[has]]
+        return out, has
+
+
+def text_columns(
+    items: Sequence[int], recent_items: Sequence[int], vectors: ItemVectors | None
+) -> list[npt.NDArray[np.float64]]:
+    """The `TEXT_FEATURES` columns of candidates `items` for a user's `recent_items`."""
+    n = len(items)
+    missing = [np.full(n, MISSING) for _ in TEXT_FEATURES]
+    if vectors is None or not n:
+        return missing
+    seen: list[int] = []
+    for item in recent_items:  # newest first; a repeated item counts once
+        if int(item) not in seen:
+            seen.append(int(item))
+    recent, has_recent = vectors.rows(seen)
+    recent = recent[has_recent][:RECENT_TEXT_ITEMS]
+    if not len(recent):
+        return missing
+    candidates, has = vectors.rows(items)
+    cosines = (candidates @ recent.T).astype(np.float64)
+    mean = recent.mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    to_mean = (candidates @ (mean / norm)).astype(np.float64) if norm > 0 else np.zeros(n)
+    return [
+        np.where(has, column, MISSING) for column in (cosines[:, 0], cosines.max(axis=1), to_mean)
+    ]
 
 
 @dataclass(frozen=True)
@@ -108,8 +172,10 @@ def features(
     stats: ItemStats,
     user: UserContext,
     now: float,
+    vectors: ItemVectors | None = None,
 ) -> npt.NDArray[np.float32]:
-    """(len(fused), len(feature_names(sources))) float32 rows, in `fused`'s order."""
+    """(len(fused), len(feature_names(sources))) float32 rows, in `fused`'s order; `vectors`
+    must hold the candidates' and the user's recent items' content vectors (None: none)."""
     n = len(fused)
     items = [entry.item for entry in fused]
     columns: list[npt.NDArray[np.float64]] = []
@@ -148,8 +214,13 @@ def features(
     else:
         match = np.zeros(n)
     columns.append(match)
+    newest = stats.positions(list(user.recent_items[:1]))
+    last_category = int(stats.category[newest[0]]) if len(newest) and newest[0] >= 0 else -1
+    candidate_category = np.where(known, stats.category[safe], -1)
+    columns.append(((candidate_category == last_category) & (last_category >= 0)).astype(float))
     columns.append(np.full(n, math.log1p(len(user.recent_items))))
     columns.append(np.full(n, math.log1p(max(user.newest_age_days, 0.0))))
+    columns.extend(text_columns(items, user.recent_items, vectors))
     if not n:
         return np.zeros((0, len(columns)), dtype=np.float32)
     return np.stack(columns, axis=1).astype(np.float32)
@@ -172,18 +243,39 @@ class Ranker:
         self.sources = list(sources)
         self.params = dict(params)
         self._booster = lightgbm.Booster(model_str=model)
+        # A model trained before a feature was added reads the columns it knows, by name.
+        names = [_lgb_name(name) for name in feature_names(self.sources)]
+        trained = list(self._booster.feature_name())
+        unknown = sorted(set(trained) - set(names))
+        if unknown:
+            raise ValueError(f"the ranker reads features this code does not build: {unknown}")
+        self._columns = [names.index(name) for name in trained]
+        self.features = [feature_names(self.sources)[n] for n in self._columns]
+
+    @property
+    def uses_text(self) -> bool:
+        """Whether the model reads the text features (serving then reads candidate vectors)."""
+        return any(name in TEXT_FEATURES for name in self.features)
 
     def scores(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-        """(n,) float64: higher ranks first (only order is meaningful)."""
+        """(n,) float64 for rows of all `feature_names(sources)` columns: higher ranks first
+        (only order is meaningful)."""
         if not len(x):
             return np.zeros(0)
-        return np.asarray(self._booster.predict(x, num_threads=1), dtype=np.float64)
+        return np.asarray(
+            self._booster.predict(x[:, self._columns], num_threads=1), dtype=np.float64
+        )
 
     def order(self, group: Group) -> list[int]:
         """The group's items, best first by the model (ties: fused order)."""
         values = self.scores(group.x)
         order = np.lexsort((np.arange(len(values)), -values))
         return [group.items[n] for n in order]
+
+
+def _lgb_name(name: str) -> str:
+    # LightGBM refuses ":" in feature names.
+    return name.replace(":", "__")
 
 
 def fit_ranker(
@@ -199,7 +291,7 @@ def fit_ranker(
         np.concatenate([g.x for g in useful]),
         label=np.concatenate([g.labels for g in useful]),
         group=[len(g.items) for g in useful],
-        feature_name=[name.replace(":", "__") for name in feature_names(sources)],
+        feature_name=[_lgb_name(name) for name in feature_names(sources)],
         free_raw_data=True,
     )
     booster = lightgbm.train(

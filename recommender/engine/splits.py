@@ -111,6 +111,50 @@ def validation_split(holdout: HoldOut, *, test_fraction: float) -> HoldOut:
     return temporal_split(holdout.train, test_fraction=test_fraction)
 
 
+def per_user_validation_split(holdout: HoldOut, *, test_fraction: float) -> HoldOut:
+    """A split of `holdout.train` alone where each user's newest ⌈test_fraction · n⌉ events
+    (n: their training events; at least one, and at least one left to fit on) are their
+    validation targets, for tenants whose validation cut-off falls on too few users (a dense
+    tenant whose last days belong to a handful of them). Every event either side is older than
+    `holdout.cutoff`, so nothing chosen on it has seen the evaluation slice; but one user's
+    targets may be older than another's fitting events, which the temporal split avoids.
+
+    `cutoff` stays `holdout.cutoff`: the statistics and ages are read as of the evaluation cut.
+    Targets follow `temporal_split`'s rules: positive summed weight, not seen before by the user.
+    """
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError("test_fraction must be strictly between 0 and 1")
+    events = holdout.train
+    order = np.lexsort((events.timestamps, events.user_ids))
+    users = events.user_ids[order]
+    held = np.zeros(len(events), dtype=bool)
+    if len(users):
+        starts = np.r_[0, np.flatnonzero(np.diff(users)) + 1]
+        ends = np.r_[starts[1:], len(users)]
+        for start, end in zip(starts, ends, strict=True):
+            n = int(end - start)
+            if n < 2:
+                continue
+            take = min(max(1, math.ceil(test_fraction * n)), n - 1)
+            held[order[end - take : end]] = True
+    train, after = events.select(~held), events.select(held)
+    fitted = set(zip(train.user_ids.tolist(), train.item_ids.tolist(), strict=True))
+    totals: dict[tuple[int, int], float] = {}
+    for user, item, weight in zip(
+        after.user_ids.tolist(), after.item_ids.tolist(), after.weights.tolist(), strict=True
+    ):
+        totals[(user, item)] = totals.get((user, item), 0.0) + weight
+    test: dict[int, set[int]] = {}
+    for (user, item), total in totals.items():
+        if total > 0 and (user, item) not in fitted:
+            test.setdefault(user, set()).add(item)
+    return HoldOut(
+        train=train,
+        test={user: frozenset(items) for user, items in sorted(test.items())},
+        cutoff=holdout.cutoff,
+    )
+
+
 def sample_users(holdout: HoldOut, max_users: int, seed: int) -> HoldOut:
     """The same split with at most `max_users` test users, drawn without replacement.
 

@@ -13,7 +13,12 @@ from recommender.engine.sources import (
     CooccurrenceSource,
     PopularSource,
 )
-from recommender.engine.splits import HoldOut, temporal_split, validation_split
+from recommender.engine.splits import (
+    HoldOut,
+    per_user_validation_split,
+    temporal_split,
+    validation_split,
+)
 from tests.support.planted import PlantedDataset, planted_dataset, planted_item_vectors
 
 SOURCES = ("content", "cooccurrence", "popular")
@@ -121,16 +126,20 @@ def test_too_few_users_fall_back_to_weighted_fusion_and_say_so() -> None:
     assert learned.trials == []
 
 
+@pytest.mark.parametrize("per_user", [False, True])
 @pytest.mark.parametrize("fraction", [0.1, 0.25])
-def test_the_validation_split_never_reads_the_evaluation_slice(fraction: float) -> None:
+def test_the_validation_split_never_reads_the_evaluation_slice(
+    fraction: float, per_user: bool
+) -> None:
     dataset = planted_dataset(n_users=200, n_items=150, n_groups=4, events_per_user=15, seed=3)
     events = dataset.events
     holdout = temporal_split(events, test_fraction=fraction)
-    split = validation_split(holdout, test_fraction=fraction)
+    carve = per_user_validation_split if per_user else validation_split
+    split = carve(holdout, test_fraction=fraction)
     evaluation = events.select(events.timestamps >= holdout.cutoff)
     assert len(evaluation) > 0
     # Every event the tuning side sees, fitted on or labelled with, precedes the evaluation cut.
-    assert split.cutoff < holdout.cutoff
+    assert split.cutoff <= holdout.cutoff
     assert split.train.timestamps.max() < holdout.cutoff
     seen = events.select(events.timestamps < holdout.cutoff)
     assert len(split.train) < len(seen)
@@ -155,3 +164,26 @@ def test_the_validation_split_never_reads_the_evaluation_slice(fraction: float) 
         )
     )
     assert not evaluation_rows & tuning_rows
+
+
+def test_a_dense_tenant_whose_last_days_are_a_few_users_gets_a_per_user_validation_split() -> None:
+    """A global validation cut-off on such a tenant finds a handful of users; each user's newest
+    events find them all, every target new to its user and every user left events to fit on."""
+    dataset = planted_dataset(n_users=200, n_items=150, n_groups=4, events_per_user=15, seed=3)
+    events = dataset.events
+    # The newest fifth of the events all belong to 40 users (as MovieLens-100k's last months).
+    late = np.isin(events.user_ids, dataset.user_ids[:40])
+    shifted = events.timestamps + np.where(late, 90 * 86_400.0, 0.0)
+    dense = Events(events.user_ids, events.item_ids, events.weights, shifted)
+    holdout = temporal_split(dense, test_fraction=0.1)
+    temporal = validation_split(holdout, test_fraction=0.1)
+    per_user = per_user_validation_split(holdout, test_fraction=0.1)
+    assert len(temporal.test) < 50
+    assert len(per_user.test) > 150
+    fitted = set(
+        zip(per_user.train.user_ids.tolist(), per_user.train.item_ids.tolist(), strict=True)
+    )
+    for user, items in per_user.test.items():
+        assert not {(user, item) for item in items} & fitted
+        assert user in set(per_user.train.user_ids.tolist())
+    assert len(per_user.train) + sum(len(i) for i in per_user.test.values()) <= len(holdout.train)

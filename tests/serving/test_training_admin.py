@@ -141,3 +141,35 @@ def test_saving_the_draft_makes_a_new_configuration_version(
     assert active.data["rules"]["mmr_lambda"] == 0.7
     assert active.data["sources"]["als"]["factors"] == 16  # the rest is kept
     assert ModelVersion.objects.for_tenant(planted.tenant).filter(status="active").exists()
+
+
+def test_the_version_page_shows_the_tuned_source_settings(
+    planted: Planted, operator: Client
+) -> None:
+    version = planted.version
+    assert version is not None
+    # The report as training stores it (tests/serving/test_source_tuning.py trains one).
+    version.metrics["tuning"] = {
+        "trials": 5,
+        "spent_s": 4.2,
+        "budget_s": 30.0,
+        "sources": {
+            "budget_s": 15.0,
+            "trials": 5,
+            "spent_s": 3.1,
+            "configured": {"sources.als.alpha": 40.0},
+            "configured_ndcg": 0.12,
+            "best": {"sources.als.alpha": 10.0},
+            "best_ndcg": 0.15,
+            "used": True,
+            "applied": {"sources.als.alpha": 10.0},
+            "not_finished": {"interactions.half_life_days": "a trial takes about 9.0 s"},
+        },
+    }
+    version.save(update_fields=["metrics"])
+    html = operator.get(
+        reverse("admin:recommender_modelversion_change", args=[version.pk])
+    ).content.decode()
+    assert "<th>source settings</th><td>5 trials, 3.1 of 15.0 s; validation NDCG 0.12" in html
+    assert "serving {&quot;sources.als.alpha&quot;: 10.0}" in html
+    assert "<th>settings not finished</th>" in html

@@ -10,10 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+import numpy.typing as npt
 
+from recommender import vectorstore
 from recommender.engine.fusion import Fused
-from recommender.engine.ranker import ItemStats, Ranker, UserContext, features
-from recommender.models import RankerModel
+from recommender.engine.ranker import ItemStats, ItemVectors, Ranker, UserContext, features
+from recommender.models import EmbeddingSpace, RankerModel
 from recommender.services.serving.candidates import Candidates
 from recommender.services.serving.history import History
 from recommender.services.serving.process_cache import ProcessCache
@@ -85,21 +87,43 @@ def fresh_share(serving: Serving) -> float:
     return 0.0
 
 
-def rerank(
-    loaded: LoadedRanker, candidates: Candidates, fused: list[Fused], history: History
-) -> list[Fused]:
-    """`fused` in the ranker's order; each score becomes the logistic of the ranker's (in
-    (0, 1), so boosts and the padding floor keep their meaning)."""
-    if len(fused) < 2:
-        return fused
+def serving_features(
+    loaded: LoadedRanker,
+    candidates: Candidates,
+    fused: list[Fused],
+    history: History,
+    content_space: EmbeddingSpace | None,
+) -> npt.NDArray[np.float32]:
+    """The ranker's feature rows of one request, as training builds them (`ranker.features`):
+    the recent items' vectors come with the history, the candidates' in one more query, only
+    when the model reads the text features."""
     recent = history.reading.recent
     context = UserContext(
         recent_items=[item for item, _, _ in recent],
         newest_age_days=min((age for _, _, age in recent), default=0.0),
     )
-    x = features(
-        candidates.scores, fused, loaded.ranker.sources, loaded.stats, context, time.time()
+    vectors = None
+    if loaded.ranker.uses_text and content_space is not None:
+        wanted = [entry.item for entry in fused if entry.item not in history.reading.item_vectors]
+        found = {**history.reading.item_vectors, **vectorstore.item_vectors(content_space, wanted)}
+        vectors = ItemVectors.from_mapping(found)
+    return features(
+        candidates.scores, fused, loaded.ranker.sources, loaded.stats, context, time.time(), vectors
     )
+
+
+def rerank(
+    loaded: LoadedRanker,
+    candidates: Candidates,
+    fused: list[Fused],
+    history: History,
+    content_space: EmbeddingSpace | None = None,
+) -> list[Fused]:
+    """`fused` in the ranker's order; each score becomes the logistic of the ranker's (in
+    (0, 1), so boosts and the padding floor keep their meaning)."""
+    if len(fused) < 2:
+        return fused
+    x = serving_features(loaded, candidates, fused, history, content_space)
     values = loaded.ranker.scores(x)
     order = np.lexsort((np.arange(len(values)), -values))
     return [replace(fused[n], score=1.0 / (1.0 + math.exp(-float(values[n])))) for n in order]

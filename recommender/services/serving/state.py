@@ -8,6 +8,7 @@ from recommender import candidate_store
 from recommender.models import EmbeddingSpace, ModelVersion, RecommenderConfig
 from recommender.services.config import active_config, with_defaults
 from recommender.services.serving.process_cache import ProcessCache
+from recommender.services.serving.tuned import with_tuned_settings
 from recommender.services.serving.variants import Variant, variant_for
 from tenants.models import Tenant
 
@@ -51,13 +52,18 @@ def _build_serving(tenant: Tenant, state: candidate_store.ServingState) -> Servi
             pk__in=[pk for pk in (content_id, cf_id) if pk]
         )
     }
+    version = (
+        ModelVersion.objects.for_tenant(tenant).filter(pk=version_id).first()
+        if version_id
+        else None
+    )
+    config_version = config_row.version if config_row else None
+    config = active_config(tenant) if config_row is None else with_defaults(config_row.data)
     return Serving(
         tenant=tenant,
-        config=active_config(tenant) if config_row is None else with_defaults(config_row.data),
-        config_version=config_row.version if config_row else None,
-        version=ModelVersion.objects.for_tenant(tenant).filter(pk=version_id).first()
-        if version_id
-        else None,
+        config=with_tuned_settings(config, version, config_version),
+        config_version=config_version,
+        version=version,
         content_space=spaces.get(content_id) if content_id else None,
         cf_space=spaces.get(cf_id) if cf_id else None,
     )

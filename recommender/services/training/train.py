@@ -1,12 +1,13 @@
 """Training: fit every enabled source on a tenant's interactions, evaluate them offline on a
 temporal hold-out, store the artifacts serving reads, and promote the new model version.
 
-Order of work: load arrays → evaluate (fit on the past, score the future) → fit on everything
-→ store (ALS factors to pgvector, neighbour lists, rankings) → promote per the configured policy.
+Order of work: load arrays → tune and learn the fusion (on a validation split of the past) →
+evaluate with the tuned settings (fit on the past, score the future) → fit on everything →
+store (ALS factors to pgvector, neighbour lists, rankings) → promote per the configured policy.
 """
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -21,9 +22,18 @@ from recommender import candidate_store, vectorstore
 from recommender.engine.data import Events, InteractionMatrix, ItemTable
 from recommender.engine.evaluation import SLICE_NAMES, MetricRow, Recommend, evaluate
 from recommender.engine.fusion import fuse
-from recommender.engine.fusion_learning import LearnedFusion, learn_fusion, user_cases
+from recommender.engine.fusion_learning import (
+    MIN_TUNING_USERS,
+    STORED_TRIALS,
+    LearnedFusion,
+    learn_fusion,
+    source_proposals,
+    user_cases,
+    validation_users,
+)
 from recommender.engine.metrics import ItemPopularity
-from recommender.engine.ranker import ItemStats
+from recommender.engine.ranker import ItemStats, ItemVectors
+from recommender.engine.source_tuning import BUDGET_SHARE, SourceTuning, tune_sources
 from recommender.engine.sources import (
     SOURCE_SPECS,
     CandidateSource,
@@ -34,8 +44,10 @@ from recommender.engine.sources import (
 )
 from recommender.engine.sources.base import PAD_COL
 from recommender.engine.splits import (
+    HoldOut,
     holdout_problem,
     holdout_slices,
+    per_user_validation_split,
     sample_users,
     temporal_split,
     validation_split,
@@ -194,34 +206,128 @@ def evaluate_offline(
     }
 
 
+def _matrix(split: HoldOut, items: ItemTable, settings: Mapping[str, Any]) -> InteractionMatrix:
+    """The matrix of the split's past, weighed by the settings' day half-life."""
+    return InteractionMatrix.build(
+        split.train,
+        items,
+        half_life_days=float(settings["interactions"]["half_life_days"]),
+        now=split.cutoff,
+    )
+
+
+def _validation_split(events: Events, fraction: float) -> tuple[HoldOut, str, bool]:
+    """The split tuning and the learned fusion use, carved from the events before the
+    evaluation cut-off; how it was carved; whether it is temporal (one cut-off)."""
+    holdout = temporal_split(events, test_fraction=fraction)
+    split = validation_split(holdout, test_fraction=fraction)
+    if len(split.test) >= MIN_TUNING_USERS:
+        return split, "temporal: one cut-off before the evaluation cut-off", True
+    # Too few users discovered anything after the validation cut-off (their last days belong
+    # to a handful of users): each user's newest events are theirs to find.
+    per_user = per_user_validation_split(holdout, test_fraction=fraction)
+    if len(per_user.test) <= len(split.test):
+        return split, "temporal: one cut-off before the evaluation cut-off", True
+    how = (
+        f"per user: each user's newest events ({len(split.test)} users found items after a "
+        "single validation cut-off)"
+    )
+    return per_user, how, False
+
+
+def _tune_source_settings(
+    config: Mapping[str, Any],
+    *,
+    split: HoldOut,
+    items: ItemTable,
+    data: InteractionMatrix,
+    fitted: Mapping[str, CandidateSource],
+    users: Sequence[int],
+    content_vectors: npt.NDArray[np.float32] | None,
+) -> SourceTuning:
+    """`source_tuning.tune_sources` on `split`, refitting with this module's `_fit_all`."""
+    training = config["training"]
+
+    # The matrices of the configured day half-life and of the last other one tried.
+    base_half_life = float(config["interactions"]["half_life_days"])
+    matrices = {base_half_life: data}
+
+    def refit(settings: Mapping[str, Any], names: Sequence[str]) -> dict[str, CandidateSource]:
+        half_life = float(settings["interactions"]["half_life_days"])
+        if half_life not in matrices:
+            for other in [h for h in matrices if h != base_half_life]:
+                del matrices[other]
+            matrices[half_life] = _matrix(split, items, settings)
+        out, _ = _fit_all(list(names), settings, matrices[half_life], split.train, content_vectors)
+        return out
+
+    return tune_sources(
+        config,
+        fitted=fitted,
+        refit=refit,
+        propose=lambda source: source_proposals(source, data, users, FUSION_POOL),
+        relevant=[split.test[u] for u in users],
+        weights={name: float(config["sources"][name]["weight"]) for name in fitted},
+        method=config["fusion"]["method"],
+        rrf_k=int(config["fusion"]["rrf_k"]),
+        k=int(training["k"]),
+        budget_s=float(training["tuning_budget_s"]) * BUDGET_SHARE,
+        max_trials=int(training["tuning_trials"]),
+    )
+
+
 def learn_tenant_fusion(
     *,
     config: Mapping[str, Any],
     events: Events,
     items: ItemTable,
     content_vectors: npt.NDArray[np.float32] | None,
-) -> tuple[LearnedFusion | None, str]:
-    """Tune the fusion and train the ranker on a validation split carved from the events before
-    the evaluation cut-off (the evaluation slice is never read); None and why when the data
-    cannot be split."""
+) -> tuple[LearnedFusion | None, str, dict[str, Any]]:
+    """Tune the sources' settings, then the fusion, and train the ranker, on a validation split
+    carved from the events before the evaluation cut-off (the evaluation slice is never read);
+    None and why when the data cannot be split. The third value is the configuration with the
+    tuned source settings: the version is evaluated, fitted and served with it.
+
+    The budget (training.tuning_budget_s) is shared: the source settings start no trial past
+    `source_tuning.BUDGET_SHARE` of it, and the fusion's tuning gets the rest."""
     training = config["training"]
+    effective = dict(config)
     if config["fusion"]["ranker"] == "off" and float(training["tuning_budget_s"]) <= 0:
-        return None, "the ranker and tuning are off (fusion.ranker, training.tuning_budget_s)"
-    fraction = float(training["test_fraction"])
+        return (
+            None,
+            "the ranker and tuning are off (fusion.ranker, training.tuning_budget_s)",
+            effective,
+        )
     try:
-        holdout = temporal_split(events, test_fraction=fraction)
-        split = validation_split(holdout, test_fraction=fraction)
+        split, validation, temporal = _validation_split(events, float(training["test_fraction"]))
     except ValueError as exc:
-        return None, f"no validation split: {exc}"
+        return None, f"no validation split: {exc}", effective
     if not len(split.train):
-        return None, "no validation split: no events before the validation cut-off"
-    data = InteractionMatrix.build(
-        split.train,
-        items,
-        half_life_days=float(config["interactions"]["half_life_days"]),
-        now=split.cutoff,
-    )
+        return None, "no validation split: no events before the validation cut-off", effective
+
+    data = _matrix(split, items, config)
     fitted, _ = _fit_all(enabled_sources(config), config, data, split.train, content_vectors)
+    budget_s = float(training["tuning_budget_s"])
+    max_trials = int(training["tuning_trials"])
+    users = validation_users(split, data, int(training["eval_users"]))
+    weights = {name: float(config["sources"][name]["weight"]) for name in fitted}
+    tuned: SourceTuning | None = None
+    sources_report: dict[str, Any]
+    if budget_s <= 0:
+        sources_report = {"skipped": "tuning is off (training.tuning_budget_s = 0)"}
+    elif len(users) < MIN_TUNING_USERS:
+        sources_report = {"skipped": f"too few users for tuning: {len(users)} < {MIN_TUNING_USERS}"}
+    else:
+        tuned = _tune_source_settings(
+            config,
+            split=split,
+            items=items,
+            data=data,
+            fitted=fitted,
+            users=users,
+            content_vectors=content_vectors,
+        )
+        fitted, effective, sources_report = tuned.sources, tuned.config, tuned.report
     cases = user_cases(
         fitted,
         data,
@@ -230,25 +336,39 @@ def learn_tenant_fusion(
         max_recent=int(config["profile"]["max_events"]),
         max_users=int(training["eval_users"]),
     )
+    spent = float(sources_report.get("spent_s", 0.0))
     learned = learn_fusion(
         cases,
         sources=list(fitted),
-        weights={name: float(config["sources"][name]["weight"]) for name in fitted},
+        weights=weights,
         method=config["fusion"]["method"],
         rrf_k=int(config["fusion"]["rrf_k"]),
         stats=ItemStats.build(split.train, items, split.cutoff),
         now=split.cutoff,
         k=int(training["k"]),
         ranker_mode=config["fusion"]["ranker"],
-        budget_s=float(training["tuning_budget_s"]),
-        max_trials=int(training["tuning_trials"]),
+        # What the sources left of their share, and never less than the fusion's own share
+        # (a source trial's refit may end past its share: it is not cut short).
+        budget_s=budget_s - min(spent, budget_s * BUDGET_SHARE),
+        max_trials=max_trials,
         fresh_share=float(config["fusion"]["fresh_share"]),
         fresh_max_loss=float(config["fusion"]["fresh_max_loss"]),
+        vectors=ItemVectors(items.ids, content_vectors) if content_vectors is not None else None,
     )
-    learned.tuning_report["validation_cutoff"] = datetime.fromtimestamp(
-        split.cutoff, tz=UTC
-    ).isoformat()
-    return learned, ""
+    report = learned.tuning_report
+    # The whole tuning's figures; the fusion's own budget beside them.
+    report["fusion_budget_s"] = report.get("budget_s")
+    report["budget_s"] = budget_s
+    report["sources"] = sources_report
+    report["fusion_trials"] = int(report.get("trials", 0))
+    if tuned is not None:
+        report["trials"] = int(report.get("trials", 0)) + len(tuned.trials)
+        report["spent_s"] = round(float(report.get("spent_s", 0.0)) + spent, 3)
+        learned.trials = [*tuned.trials, *learned.trials][:STORED_TRIALS]
+    report["validation"] = validation
+    if temporal:
+        report["validation_cutoff"] = datetime.fromtimestamp(split.cutoff, tz=UTC).isoformat()
+    return learned, "", effective
 
 
 @transaction.atomic
@@ -400,18 +520,20 @@ def train_tenant(
         )
     report(0.1, {"version": version.number, **summary})
     try:
+        # Tuning first (on events before the evaluation cut-off only), so the version is
+        # evaluated with the source settings it is fitted and served with.
+        mark = time.perf_counter()
+        learned, why_not, config = learn_tenant_fusion(
+            config=config, events=events, items=items, content_vectors=content_vectors
+        )
+        timings["learn_fusion_s"] = time.perf_counter() - mark
+        report(0.3, {"version": version.number, **summary})
+
         mark = time.perf_counter()
         metrics = evaluate_offline(
             config=config, events=events, items=items, content_vectors=content_vectors
         )
         timings["evaluate_s"] = time.perf_counter() - mark
-        report(0.4, {"version": version.number, **summary})
-
-        mark = time.perf_counter()
-        learned, why_not = learn_tenant_fusion(
-            config=config, events=events, items=items, content_vectors=content_vectors
-        )
-        timings["learn_fusion_s"] = time.perf_counter() - mark
         report(0.5, {"version": version.number, **summary})
 
         mark = time.perf_counter()
