@@ -24,13 +24,15 @@ MIN_COVERAGE = 0.5
 # Keys that make safe LightGBM feature names (no JSON specials, no "__", which stands for ":").
 KEY = re.compile(r"^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)*$")
 MAX_KEY_LENGTH = 40
+# Features are float32: a larger magnitude would become infinite there.
+MAX_MAGNITUDE = 1e30
 
 
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     value = float(value)
-    return value if math.isfinite(value) else None
+    return value if math.isfinite(value) and abs(value) <= MAX_MAGNITUDE else None
 
 
 def numeric_keys(attributes: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:

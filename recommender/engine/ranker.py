@@ -173,6 +173,8 @@ class ItemStats:
             dtype=np.int32,
         )
         attrs = items.attributes or tuple({} for _ in range(len(items)))
+        if len(attrs) != len(items):
+            raise ValueError(f"{len(attrs)} attribute mappings for {len(items)} items")
         keys = (
             item_attributes.numeric_keys(attrs) if attribute_keys is None else tuple(attribute_keys)
         )

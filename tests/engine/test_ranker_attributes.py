@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 
 from recommender.engine import item_attributes
 from recommender.engine.data import Events, ItemTable
@@ -52,12 +53,15 @@ def test_numeric_attributes_most_items_carry_are_picked_and_read_with_their_gap(
         {"price": 30.5, "year": 1999, "in_stock": False, "bad key": 2.0},
         {"price": 20, "colour": 3, "bad key": 3.0},
         {"price": "cheap", "year": 2020, "bad key": 4.0},
+        {"price": 1e300, "year": float("nan")},
     ]
     # Booleans and text are not numbers; "colour" is on too few items; a key that cannot be a
     # feature name is left out; the most covered come first.
     assert item_attributes.numeric_keys(catalog) == ("price", "year")
     values = item_attributes.attribute_matrix(catalog, ("price", "year"))
-    np.testing.assert_array_equal(values[:, 0], [10.0, 30.5, 20.0, np.nan])
+    # A number too large for a float32 feature, or not finite, is no value.
+    np.testing.assert_array_equal(values[:, 0], [10.0, 30.5, 20.0, np.nan, np.nan])
+    np.testing.assert_array_equal(values[:, 1], [2001.0, 1999.0, np.nan, 2020.0, np.nan])
     stats = ItemStats.build(NO_EVENTS, _catalog(catalog), NOW)
     assert stats.attribute_keys == ("price", "year")
     proposed = {"popular": {2: 1.0, 3: 0.5, 4: 0.2}}
@@ -74,6 +78,10 @@ def test_numeric_attributes_most_items_carry_are_picked_and_read_with_their_gap(
         3,
         len(feature_names(SOURCES)),
     )
+    # Attributes for some items only are a caller's error, not silently misaligned values.
+    partial = dataclasses.replace(_catalog(catalog), attributes=tuple(catalog[:2]))
+    with pytest.raises(ValueError, match="2 attribute mappings for 5 items"):
+        ItemStats.build(NO_EVENTS, partial, NOW)
 
 
 def test_a_stored_ranker_names_the_attribute_keys_it_reads() -> None:
