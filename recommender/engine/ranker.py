@@ -17,13 +17,14 @@ row of `feature_names(sources)` features, the same at training and at serving:
   item, `text:max_recent` the largest to their `RECENT_TEXT_ITEMS` newest items, and
   `text:mean_recent` to the mean of those (a profile of the last items); MISSING when the
   candidate or the user's recent items have no vector (no encoder has run);
-- numeric item attributes (`engine.item_attributes`: the few keys most items carry a number
-  for), the candidate's value and its gap to the mean over the user's recent items (NaN where
-  unknown: any number is a value, and LightGBM reads NaN as missing).
+- item attributes (`engine.item_attributes`: the few keys most items carry a number or a short
+  text for): a number's value and its gap to the mean over the user's recent items, a label's
+  share among the user's recent items (NaN where unknown: any number is a value, and LightGBM
+  reads NaN as missing).
 
 Reciprocal ranks, not ranks, so a pool of 40 at serving and 50 at training mean the same thing.
 The model is LightGBM's lambdarank (small trees), stored as its text model string, which names
-its features (and so the attribute keys it reads).
+its features (and so the attributes it reads).
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
 
 
 def feature_names(sources: Sequence[str], attribute_keys: Sequence[str] = ()) -> list[str]:
-    """The feature columns of a ranker over `sources` and these item attributes, in order."""
+    """The feature columns of a ranker over `sources` and these item attributes (specs of
+    `item_attributes`, "number:price", "label:brand"), in order."""
     per_source = [f"{name}:{part}" for name in sources for part in ("score", "rr")]
     return [
         *per_source,
@@ -131,8 +133,9 @@ def text_columns(
 class ItemStats:
     """Per item, as of `now` (unix s): ids int64 (n,), events float32 (n,) event count,
     last_event float64 (n,) unix s (NaN: none), created float64 (n,) unix s, category int32 (n,)
-    code of the first category (-1: none), attributes float64 (n, len(attribute_keys)) numeric
-    attribute values (NaN: none). Items not listed count as new: no events, age 0."""
+    code of the first category (-1: none), attributes float64 (n, len(attribute_keys)) per
+    attribute spec the number or the label's code (NaN: none). Items not listed count as new:
+    no events, age 0."""
 
     ids: npt.NDArray[np.int64]
     events: npt.NDArray[np.float32]
@@ -156,7 +159,7 @@ class ItemStats:
         attribute_keys: Sequence[str] | None = None,
     ) -> ItemStats:
         """Statistics of `items` from `events` (those before `now`); the attributes of
-        `attribute_keys` (None: those `item_attributes.numeric_keys` picks for the catalog)."""
+        `attribute_keys` (None: those `item_attributes.pick` picks for the catalog)."""
         index = {int(item): pos for pos, item in enumerate(items.ids)}
         past = events.select(events.timestamps < now) if len(events) else events
         cols = np.fromiter(
@@ -175,9 +178,7 @@ class ItemStats:
         attrs = items.attributes or tuple({} for _ in range(len(items)))
         if len(attrs) != len(items):
             raise ValueError(f"{len(attrs)} attribute mappings for {len(items)} items")
-        keys = (
-            item_attributes.numeric_keys(attrs) if attribute_keys is None else tuple(attribute_keys)
-        )
+        keys = item_attributes.pick(attrs) if attribute_keys is None else tuple(attribute_keys)
         return cls(
             items.ids.astype(np.int64),
             counts,
@@ -258,7 +259,7 @@ def features(
     columns.append(np.full(n, math.log1p(len(user.recent_items))))
     columns.append(np.full(n, math.log1p(max(user.newest_age_days, 0.0))))
     columns.extend(text_columns(items, user.recent_items, vectors))
-    columns.extend(item_attributes.columns(stats.attributes, pos, recent))
+    columns.extend(item_attributes.columns(stats.attributes, stats.attribute_keys, pos, recent))
     if not n:
         return np.zeros((0, len(columns)), dtype=np.float32)
     return np.stack(columns, axis=1).astype(np.float32)
@@ -284,7 +285,7 @@ class Ranker:
         # A model trained before a feature was added reads the columns it knows, by name; the
         # attribute keys it reads are named there too.
         trained = list(self._booster.feature_name())
-        self.attribute_keys = item_attributes.keys_of([n.replace("__", ":") for n in trained])
+        self.attribute_keys = item_attributes.specs_of([n.replace("__", ":") for n in trained])
         layout = feature_names(self.sources, self.attribute_keys)
         names = [_lgb_name(name) for name in layout]
         unknown = sorted(set(trained) - set(names))

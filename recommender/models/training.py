@@ -163,8 +163,9 @@ class RankerModel(models.Model):
     item_last_event = ArrayField(models.FloatField())
     item_created = ArrayField(models.FloatField())
     item_category = ArrayField(models.IntegerField())
-    # The numeric attributes its features read (engine.item_attributes), and per key the values
-    # aligned with item_ids (null: the item has none). Empty for rankers stored before them.
+    # The attributes its features read (engine.item_attributes specs: "number:price",
+    # "label:brand"), and per spec the values aligned with item_ids (numbers, or label codes;
+    # null: the item has none). Empty for rankers stored before them.
     attribute_keys = models.JSONField(default=list)
     item_attributes = models.JSONField(default=list)
 

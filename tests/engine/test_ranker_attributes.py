@@ -1,6 +1,7 @@
-"""The ranker's numeric-attribute features: the keys a catalog's items carry numbers for are
-picked, each read as the candidate's value and its gap to the user's recent items, stored
-rankers name the keys they read, and a planted case that needs them is learned."""
+"""The ranker's attribute features: the keys a catalog's items carry numbers or labels for are
+picked, a number read as the candidate's value and its gap to the user's recent items, a label
+as its share among them; stored rankers name the attributes they read, and planted cases that
+need them are learned."""
 
 import dataclasses
 from typing import Any
@@ -58,12 +59,14 @@ def test_numeric_attributes_most_items_carry_are_picked_and_read_with_their_gap(
     # Booleans and text are not numbers; "colour" is on too few items; a key that cannot be a
     # feature name is left out; the most covered come first.
     assert item_attributes.numeric_keys(catalog) == ("price", "year")
-    values = item_attributes.attribute_matrix(catalog, ("price", "year"))
+    # "brand" is on one item of five; "price" is text on one, too few to be a label.
+    assert item_attributes.label_keys(catalog) == ()
+    values = item_attributes.attribute_matrix(catalog, ("number:price", "number:year"))
     # A number too large for a float32 feature, or not finite, is no value.
     np.testing.assert_array_equal(values[:, 0], [10.0, 30.5, 20.0, np.nan, np.nan])
     np.testing.assert_array_equal(values[:, 1], [2001.0, 1999.0, np.nan, 2020.0, np.nan])
     stats = ItemStats.build(NO_EVENTS, _catalog(catalog), NOW)
-    assert stats.attribute_keys == ("price", "year")
+    assert stats.attribute_keys == ("number:price", "number:year")
     proposed = {"popular": {2: 1.0, 3: 0.5, 4: 0.2}}
     fused = fuse(proposed, {"popular": 1.0})
     x = features(proposed, fused, SOURCES, stats, UserContext([1, 3], 1.0), NOW)
@@ -86,14 +89,15 @@ def test_numeric_attributes_most_items_carry_are_picked_and_read_with_their_gap(
 
 def test_a_stored_ranker_names_the_attribute_keys_it_reads() -> None:
     rng = np.random.default_rng(0)
-    names = feature_names(SOURCES, ("price",))
+    names = feature_names(SOURCES, ("number:price", "label:brand"))
     groups = []
     for _ in range(40):
         x = rng.random((12, len(names))).astype(np.float32)
         labels = (x[:, names.index("item:attr:price")] > 0.7).astype(np.float32)
         groups.append(Group(list(range(12)), x, labels))
-    ranker = fit_ranker(groups, SOURCES, attribute_keys=("price",))
-    assert ranker.attribute_keys == ("price",)
+    ranker = fit_ranker(groups, SOURCES, attribute_keys=("number:price", "label:brand"))
+    assert ranker.attribute_keys == ("number:price", "label:brand")
+    assert "user:attr_match:brand" in ranker.features
     assert ranker.features == names
     assert next(iter(ranker.top_features())) == "item:attr:price"
 
@@ -145,5 +149,66 @@ def test_the_ranker_learns_a_users_price_band_from_the_attribute_gap() -> None:
     assert report["ranker_ndcg"] > report["weighted_ndcg"] + 0.3, report
     assert next(iter(report["top_features"])) == "user:attr_gap:price", report["top_features"]
     # The same catalog without its attributes: nothing to learn the band from.
+    bare = learn(dataclasses.replace(items, attributes=()))
+    assert report["ranker_ndcg"] > bare.get("ranker_ndcg", 0.0) + 0.3, (report, bare)
+
+
+def test_labels_most_items_carry_are_read_as_their_share_among_the_recent_items() -> None:
+    catalog: list[dict[str, Any]] = [
+        {"brand": "Acme", "colour": "red", "sku": "a1", "mood": "x"},
+        {"brand": "Zeta", "colour": "red", "sku": "a2"},
+        {"brand": "Acme", "colour": "red", "sku": "a3"},
+        {"brand": "Acme", "sku": "a4"},
+    ]
+    # One value only ("colour") says nothing, nor does an identifier ("sku", one per item);
+    # "mood" is on too few items.
+    assert item_attributes.label_keys(catalog) == ("brand",)
+    stats = ItemStats.build(NO_EVENTS, _catalog(catalog), NOW)
+    assert stats.attribute_keys == ("label:brand",)
+    proposed = {"popular": {2: 1.0, 3: 0.5, 5: 0.2}}
+    fused = fuse(proposed, {"popular": 1.0})
+    # Recent: items 1 (Acme), 2 (Zeta), 4 (Acme).
+    x = features(proposed, fused, SOURCES, stats, UserContext([1, 2, 4], 1.0), NOW)
+    cols = _columns(x, feature_names(SOURCES, stats.attribute_keys))
+    # Item 2 is Zeta (1 of 3 recent), item 3 Acme (2 of 3), item 5 unknown: missing.
+    np.testing.assert_allclose(cols["user:attr_match:brand"], [1 / 3, 2 / 3, np.nan])
+
+
+def test_the_ranker_learns_brand_loyalty_from_the_label_share() -> None:
+    """Each user keeps to one of 20 brands; popularity proposes their discoveries among random
+    items with scores that say nothing; no categories, no vectors, no numbers."""
+    rng = np.random.default_rng(0)
+    brands = rng.integers(0, 20, size=400)
+    items = _catalog([{"brand": f"b{b}"} for b in brands])
+    cases = []
+    for user in range(240):
+        own = [int(i) for i in items.ids[brands == rng.integers(0, 20)]]
+        chosen = rng.choice(own, size=9, replace=False).tolist()
+        history, relevant = chosen[:6], chosen[6:]
+        others = rng.choice(
+            [i for i in items.ids.tolist() if i not in chosen], size=37, replace=False
+        ).tolist()
+        proposed = {"popular": {int(i): float(rng.random()) for i in [*relevant, *others]}}
+        cases.append(UserCase(user, proposed, frozenset(relevant), UserContext(history, 1.0)))
+
+    def learn(catalog: ItemTable) -> dict[str, Any]:
+        return learn_fusion(
+            cases,
+            sources=list(SOURCES),
+            weights={"popular": 1.0},
+            method="weighted",
+            rrf_k=60,
+            stats=ItemStats.build(NO_EVENTS, catalog, NOW),
+            now=NOW,
+            k=10,
+            ranker_mode="auto",
+            budget_s=0.0,
+            max_trials=0,
+        ).ranker_report
+
+    report = learn(items)
+    assert report["used"] is True, report
+    assert report["ranker_ndcg"] > report["weighted_ndcg"] + 0.3, report
+    assert next(iter(report["top_features"])) == "user:attr_match:brand", report["top_features"]
     bare = learn(dataclasses.replace(items, attributes=()))
     assert report["ranker_ndcg"] > bare.get("ranker_ndcg", 0.0) + 0.3, (report, bare)

@@ -176,8 +176,8 @@ def test_a_stored_ranker_is_served_the_features_training_built(tenant: Tenant) -
         loaded = version_ranker(serving)
         assert loaded is not None
         assert loaded.ranker.uses_text
-        # The planted catalog's numeric attribute (brand is text): stored and read by name.
-        assert loaded.ranker.attribute_keys == ("price",)
+        # The planted catalog's attributes, a number and a label: stored and read by name.
+        assert loaded.ranker.attribute_keys == ("number:price", "label:brand")
         history = user_history(user_id=user_pk, serving=serving, exclude_types=None)
         sources = enabled_sources(serving.config)
         candidates = user_candidates(
@@ -216,6 +216,7 @@ def test_a_stored_ranker_is_served_the_features_training_built(tenant: Tenant) -
     for name in TEXT_FEATURES:
         assert (served[:, names.index(name)] != MISSING).all(), name
     assert not np.isnan(served[:, names.index("item:attr:price")]).any()
+    assert served[:, names.index("user:attr_match:brand")].max() > 0
 
 
 def test_a_small_tenant_falls_back_to_weighted_fusion_and_says_so(

@@ -37,7 +37,7 @@ def _load(version_id: int) -> LoadedRanker | None:
         return None
     last = np.asarray(row.item_last_event, dtype=np.float64)
     keys = tuple(row.attribute_keys)
-    # Stored per key (null: none); the features read them per item.
+    # Stored per attribute spec (null: none); the features read them per item.
     attributes = np.asarray(row.item_attributes, dtype=np.float64).reshape(
         len(keys), len(row.item_ids)
     )
