@@ -42,6 +42,7 @@ from recommender.services.training.data import load_content_vectors, load_events
 from recommender.services.training.train import train_tenant
 from tenants.models import Tenant
 from tenants.scoping import tenant_scope
+from tests.api.test_openapi_contract import schema_errors
 from tests.serving.conftest import Planted, configure, load_planted
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +103,14 @@ def test_the_ranker_is_trained_recorded_listed_and_serves(tenant: Tenant, api: A
     assert set(fresh["warm_ndcg"]) >= {"0", "0.2"}
     assert version.timings["learn_fusion_s"] > 0
 
-    listed = api.get("/api/v1/models").json()["results"][0]
+    body = api.get("/api/v1/models").json()
+    listed = body["results"][0]
+    # Validated strictly: every field of the ranker and tuning reports is documented.
+    document = APIClient().get("/api/schema/?format=json").json()
+    schema = document["paths"]["/api/v1/models"]["get"]["responses"]["200"]
+    assert not schema_errors(
+        document, schema["content"]["application/json"]["schema"], body, strict=True
+    )
     assert listed["ranker"]["used"] is True
     assert listed["ranker"]["reason"] == ranker["reason"]
     assert listed["tuning"]["trials"] == tuning["trials"]
