@@ -291,6 +291,9 @@ class ModelVersionAdmin(TenantOwnedAdmin):
             rows.append(("best source settings", json.dumps(tuned.get("best", {})), ""))
             if tuned.get("not_finished"):
                 rows.append(("settings not finished", json.dumps(tuned["not_finished"]), ""))
+        if ranker.get("top_features"):
+            shares = ", ".join(f"{n} {v:.0%}" for n, v in ranker["top_features"].items())
+            rows.append(("ranker's top features", shares, "share of the model's gain"))
         weights = tuning.get("weights") or {}
         if weights.get("best"):
             used = "serving" if weights.get("used") else "not better than configured"

@@ -495,6 +495,11 @@ class RankerOut(serializers.Serializer):
     features_s = serializers.FloatField(required=False)
     fit_s = serializers.FloatField(required=False)
     predict_ms_per_user = serializers.FloatField(required=False)
+    top_features = serializers.DictField(
+        child=serializers.FloatField(),
+        required=False,
+        help_text="The features the model gains most from → their share of its total gain",
+    )
 
 
 class SourceTuningOut(serializers.Serializer):

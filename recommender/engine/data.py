@@ -7,7 +7,9 @@ source fits on that matrix, so rows and columns mean the same thing to all of th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -67,13 +69,15 @@ class ItemTable:
     """The catalog the sources rank, aligned by position.
 
     ids: database ids; created: unix seconds; categories: one tuple per item;
-    available: items that may be served.
+    available: items that may be served; attributes: one JSON mapping per item (or none at all:
+    those who build a table without them).
     """
 
     ids: npt.NDArray[np.int64]
     created: npt.NDArray[np.float64]
     categories: tuple[tuple[str, ...], ...]
     available: npt.NDArray[np.bool_]
+    attributes: tuple[Mapping[str, Any], ...] = ()
 
     def __len__(self) -> int:
         return len(self.ids)

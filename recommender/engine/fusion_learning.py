@@ -381,7 +381,7 @@ def learn_fusion(
         best: tuple[float, Ranker] | None = None
         try:
             mark = time.perf_counter()
-            candidate = fit_ranker(fit_groups, sources)
+            candidate = fit_ranker(fit_groups, sources, attribute_keys=stats.attribute_keys)
             report["fit_s"] = round(time.perf_counter() - mark, 3)
             best = (on_val.ranker_ndcg(candidate, val_groups), candidate)
             left = budget_s - (time.perf_counter() - started)
@@ -397,7 +397,9 @@ def learn_fusion(
                         "n_estimators": trial.suggest_int("n_estimators", 20, 200),
                         "min_data_in_leaf": trial.suggest_int("min_data_in_leaf", 5, 60),
                     }
-                    model = fit_ranker(fit_groups, sources, params)
+                    model = fit_ranker(
+                        fit_groups, sources, params, attribute_keys=stats.attribute_keys
+                    )
                     value = on_val.ranker_ndcg(model, val_groups)
                     if best is None or value > best[0]:
                         best = (value, model)
@@ -423,6 +425,7 @@ def learn_fusion(
         if best is not None:
             value, model = best
             report["ranker_ndcg"] = round(value, 4)
+            report["top_features"] = model.top_features()
             report["params"] = model.params
             mark = time.perf_counter()
             for group in val_groups:

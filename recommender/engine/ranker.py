@@ -16,10 +16,15 @@ row of `feature_names(sources)` features, the same at training and at serving:
 - text similarity (cosine of content vectors, `ItemVectors`): `text:last` to the user's newest
   item, `text:max_recent` the largest to their `RECENT_TEXT_ITEMS` newest items, and
   `text:mean_recent` to the mean of those (a profile of the last items); MISSING when the
-  candidate or the user's recent items have no vector (no encoder has run).
+  candidate or the user's recent items have no vector (no encoder has run);
+- item attributes (`engine.item_attributes`: the few keys most items carry a number or a short
+  text for): a number's value and its gap to the mean over the user's recent items, a label's
+  share among the user's recent items (NaN where unknown: any number is a value, and LightGBM
+  reads NaN as missing).
 
 Reciprocal ranks, not ranks, so a pool of 40 at serving and 50 at training mean the same thing.
-The model is LightGBM's lambdarank (small trees), stored as its text model string.
+The model is LightGBM's lambdarank (small trees), stored as its text model string, which names
+its features (and so the attributes it reads).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import lightgbm
 import numpy as np
 import numpy.typing as npt
 
+from recommender.engine import item_attributes
 from recommender.engine.data import SECONDS_PER_DAY, Events, ItemTable
 from recommender.engine.fusion import Fused, normalise
 
@@ -53,10 +59,18 @@ DEFAULT_PARAMS: dict[str, Any] = {
 }
 
 
-def feature_names(sources: Sequence[str]) -> list[str]:
-    """The feature columns of a ranker over `sources`, in order."""
+def feature_names(sources: Sequence[str], attribute_keys: Sequence[str] = ()) -> list[str]:
+    """The feature columns of a ranker over `sources` and these item attributes (specs of
+    `item_attributes`, "number:price", "label:brand"), in order."""
     per_source = [f"{name}:{part}" for name in sources for part in ("score", "rr")]
-    return [*per_source, *FUSED_FEATURES, *ITEM_FEATURES, *USER_FEATURES, *TEXT_FEATURES]
+    return [
+        *per_source,
+        *FUSED_FEATURES,
+        *ITEM_FEATURES,
+        *USER_FEATURES,
+        *TEXT_FEATURES,
+        *item_attributes.feature_names(attribute_keys),
+    ]
 
 
 class ItemVectors:
@@ -119,7 +133,9 @@ def text_columns(
 class ItemStats:
     """Per item, as of `now` (unix s): ids int64 (n,), events float32 (n,) event count,
     last_event float64 (n,) unix s (NaN: none), created float64 (n,) unix s, category int32 (n,)
-    code of the first category (-1: none). Items not listed count as new: no events, age 0."""
+    code of the first category (-1: none), attributes float64 (n, len(attribute_keys)) per
+    attribute spec the number or the label's code (NaN: none). Items not listed count as new:
+    no events, age 0."""
 
     ids: npt.NDArray[np.int64]
     events: npt.NDArray[np.float32]
@@ -127,14 +143,23 @@ class ItemStats:
     created: npt.NDArray[np.float64]
     category: npt.NDArray[np.int32]
     now: float
+    attribute_keys: tuple[str, ...] = ()
+    attributes: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     _index: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._index.update({int(item): pos for pos, item in enumerate(self.ids)})
 
     @classmethod
-    def build(cls, events: Events, items: ItemTable, now: float) -> ItemStats:
-        """Statistics of `items` from `events` (those before `now`)."""
+    def build(
+        cls,
+        events: Events,
+        items: ItemTable,
+        now: float,
+        attribute_keys: Sequence[str] | None = None,
+    ) -> ItemStats:
+        """Statistics of `items` from `events` (those before `now`); the attributes of
+        `attribute_keys` (None: those `item_attributes.pick` picks for the catalog)."""
         index = {int(item): pos for pos, item in enumerate(items.ids)}
         past = events.select(events.timestamps < now) if len(events) else events
         cols = np.fromiter(
@@ -150,7 +175,20 @@ class ItemStats:
             [names.setdefault(c[0], len(names)) if c else -1 for c in items.categories],
             dtype=np.int32,
         )
-        return cls(items.ids.astype(np.int64), counts, last, items.created, category, float(now))
+        attrs = items.attributes or tuple({} for _ in range(len(items)))
+        if len(attrs) != len(items):
+            raise ValueError(f"{len(attrs)} attribute mappings for {len(items)} items")
+        keys = item_attributes.pick(attrs) if attribute_keys is None else tuple(attribute_keys)
+        return cls(
+            items.ids.astype(np.int64),
+            counts,
+            last,
+            items.created,
+            category,
+            float(now),
+            keys,
+            item_attributes.attribute_matrix(attrs, keys),
+        )
 
     def positions(self, item_ids: Sequence[int]) -> npt.NDArray[np.int64]:
         """Position of each id in the arrays (-1: unknown)."""
@@ -221,6 +259,7 @@ def features(
     columns.append(np.full(n, math.log1p(len(user.recent_items))))
     columns.append(np.full(n, math.log1p(max(user.newest_age_days, 0.0))))
     columns.extend(text_columns(items, user.recent_items, vectors))
+    columns.extend(item_attributes.columns(stats.attributes, stats.attribute_keys, pos, recent))
     if not n:
         return np.zeros((0, len(columns)), dtype=np.float32)
     return np.stack(columns, axis=1).astype(np.float32)
@@ -243,19 +282,32 @@ class Ranker:
         self.sources = list(sources)
         self.params = dict(params)
         self._booster = lightgbm.Booster(model_str=model)
-        # A model trained before a feature was added reads the columns it knows, by name.
-        names = [_lgb_name(name) for name in feature_names(self.sources)]
+        # A model trained before a feature was added reads the columns it knows, by name; the
+        # attribute keys it reads are named there too.
         trained = list(self._booster.feature_name())
+        self.attribute_keys = item_attributes.specs_of([n.replace("__", ":") for n in trained])
+        layout = feature_names(self.sources, self.attribute_keys)
+        names = [_lgb_name(name) for name in layout]
         unknown = sorted(set(trained) - set(names))
         if unknown:
             raise ValueError(f"the ranker reads features this code does not build: {unknown}")
         self._columns = [names.index(name) for name in trained]
-        self.features = [feature_names(self.sources)[n] for n in self._columns]
+        self.features = [layout[n] for n in self._columns]
 
     @property
     def uses_text(self) -> bool:
         """Whether the model reads the text features (serving then reads candidate vectors)."""
         return any(name in TEXT_FEATURES for name in self.features)
+
+    def top_features(self, count: int = 8) -> dict[str, float]:
+        """The `count` features the model gains most from, with their share of its total gain
+        (what an operator reads to see what the ranker learned)."""
+        gains = np.asarray(self._booster.feature_importance(importance_type="gain"), np.float64)
+        total = float(gains.sum())
+        if total <= 0:
+            return {}
+        order = np.argsort(-gains, kind="stable")[:count]
+        return {self.features[n]: round(float(gains[n]) / total, 3) for n in order if gains[n] > 0}
 
     def scores(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
         """(n,) float64 for rows of all `feature_names(sources)` columns: higher ranks first
@@ -279,7 +331,10 @@ def _lgb_name(name: str) -> str:
 
 
 def fit_ranker(
-    groups: Sequence[Group], sources: Sequence[str], params: Mapping[str, Any] | None = None
+    groups: Sequence[Group],
+    sources: Sequence[str],
+    params: Mapping[str, Any] | None = None,
+    attribute_keys: Sequence[str] = (),
 ) -> Ranker:
     """Lambdarank over `groups`; groups without a positive label teach nothing and are dropped.
     Raises ValueError when no group has one."""
@@ -291,7 +346,7 @@ def fit_ranker(
         np.concatenate([g.x for g in useful]),
         label=np.concatenate([g.labels for g in useful]),
         group=[len(g.items) for g in useful],
-        feature_name=[_lgb_name(name) for name in feature_names(sources)],
+        feature_name=[_lgb_name(name) for name in feature_names(sources, attribute_keys)],
         free_raw_data=True,
     )
     booster = lightgbm.train(

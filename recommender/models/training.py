@@ -163,6 +163,11 @@ class RankerModel(models.Model):
     item_last_event = ArrayField(models.FloatField())
     item_created = ArrayField(models.FloatField())
     item_category = ArrayField(models.IntegerField())
+    # The attributes its features read (engine.item_attributes specs: "number:price",
+    # "label:brand"), and per spec the values aligned with item_ids (numbers, or label codes;
+    # null: the item has none). Empty for rankers stored before them.
+    attribute_keys = models.JSONField(default=list)
+    item_attributes = models.JSONField(default=list)
 
     def __str__(self) -> str:
         return f"ranker of v{self.version_id}"

@@ -4,8 +4,9 @@ Raw SQL bypasses the tenant-scoped managers: every read takes the tenant id and 
 predicate.
 """
 
+import json
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -44,11 +45,18 @@ def interaction_columns(*, tenant_id: int, types: Sequence[str]) -> InteractionC
     )
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    # Django leaves jsonb undecoded on raw cursors (its JSONField decodes on read).
+    if isinstance(value, str | bytes):
+        value = json.loads(value)
+    return value if isinstance(value, dict) else {}
+
+
 def item_table(*, tenant_id: int) -> ItemTable:
     """The tenant's catalog in id order."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, EXTRACT(EPOCH FROM created_at), categories, available"
+            "SELECT id, EXTRACT(EPOCH FROM created_at), categories, available, attributes"
             " FROM recommender_item WHERE tenant_id = %s ORDER BY id",
             [tenant_id],
         )
@@ -58,4 +66,5 @@ def item_table(*, tenant_id: int) -> ItemTable:
         created=np.asarray([float(r[1]) for r in rows], dtype=np.float64),
         categories=tuple(tuple(r[2] or ()) for r in rows),
         available=np.asarray([bool(r[3]) for r in rows], dtype=bool),
+        attributes=tuple(_mapping(r[4]) for r in rows),
     )

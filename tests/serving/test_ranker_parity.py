@@ -63,7 +63,7 @@ def test_served_feature_rows_equal_the_rows_training_builds(planted: Planted) ->
         ]
         loaded = LoadedRanker(fit_ranker(groups, sources), stats)
         assert loaded.ranker.uses_text
-        served = serving_features(loaded, candidates, fused, history, serving.content_space)
+        served = serving_features(serving, loaded, candidates, fused, history)
     recent = history.reading.recent
     context = UserContext(
         recent_items=[item for item, _, _ in recent],

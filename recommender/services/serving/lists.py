@@ -159,7 +159,7 @@ def _finish(
     )
     if ranker is not None:
         # The learned second stage orders the fused pool; rules and diversity apply after it.
-        fused = rerank(ranker[0], candidates, fused, ranker[1], serving.content_space)
+        fused = rerank(serving, ranker[0], candidates, fused, ranker[1])
     items = _servable(serving, fused, rules, count, exclude)
     ranked = _diversify(serving, _boosted(fused, rules, items), rules, items, count)
     if explore:

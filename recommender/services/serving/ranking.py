@@ -15,7 +15,7 @@ import numpy.typing as npt
 from recommender import vectorstore
 from recommender.engine.fusion import Fused
 from recommender.engine.ranker import ItemStats, ItemVectors, Ranker, UserContext, features
-from recommender.models import EmbeddingSpace, RankerModel
+from recommender.models import RankerModel
 from recommender.services.serving.candidates import Candidates
 from recommender.services.serving.history import History
 from recommender.services.serving.process_cache import ProcessCache
@@ -36,6 +36,11 @@ def _load(version_id: int) -> LoadedRanker | None:
     if row is None:
         return None
     last = np.asarray(row.item_last_event, dtype=np.float64)
+    keys = tuple(row.attribute_keys)
+    # Stored per attribute spec (null: none); the features read them per item.
+    attributes = np.asarray(row.item_attributes, dtype=np.float64).reshape(
+        len(keys), len(row.item_ids)
+    )
     stats = ItemStats(
         ids=np.asarray(row.item_ids, dtype=np.int64),
         events=np.asarray(row.item_events, dtype=np.float32),
@@ -43,6 +48,8 @@ def _load(version_id: int) -> LoadedRanker | None:
         created=np.asarray(row.item_created, dtype=np.float64),
         category=np.asarray(row.item_category, dtype=np.int32),
         now=row.stats_now,
+        attribute_keys=keys,
+        attributes=attributes.T.copy(),
     )
     return LoadedRanker(Ranker(row.model, row.sources, row.params), stats)
 
@@ -87,43 +94,59 @@ def fresh_share(serving: Serving) -> float:
     return 0.0
 
 
+def ranker_context(serving: Serving, history: History) -> UserContext:
+    """The user as the ranker sees them: as training's `fusion_learning.recent_items`, the items
+    of their positively weighted events, newest first; the age of their newest event of any
+    type (as training's newest event)."""
+    types = serving.config["interactions"]["types"]
+    recent = history.reading.recent
+    return UserContext(
+        recent_items=[item for item, kind, _ in recent if float(types.get(kind, 0.0)) > 0],
+        newest_age_days=min((age for _, _, age in recent), default=0.0),
+    )
+
+
 def serving_features(
+    serving: Serving,
     loaded: LoadedRanker,
     candidates: Candidates,
     fused: list[Fused],
     history: History,
-    content_space: EmbeddingSpace | None,
+    now: float | None = None,
 ) -> npt.NDArray[np.float32]:
     """The ranker's feature rows of one request, as training builds them (`ranker.features`):
     the recent items' vectors come with the history, the candidates' in one more query, only
-    when the model reads the text features."""
-    recent = history.reading.recent
-    context = UserContext(
-        recent_items=[item for item, _, _ in recent],
-        newest_age_days=min((age for _, _, age in recent), default=0.0),
-    )
+    when the model reads the text features. `now`: the clock (tests fix it)."""
+    context = ranker_context(serving, history)
+    content_space = serving.content_space
     vectors = None
     if loaded.ranker.uses_text and content_space is not None:
         wanted = [entry.item for entry in fused if entry.item not in history.reading.item_vectors]
         found = {**history.reading.item_vectors, **vectorstore.item_vectors(content_space, wanted)}
         vectors = ItemVectors.from_mapping(found)
     return features(
-        candidates.scores, fused, loaded.ranker.sources, loaded.stats, context, time.time(), vectors
+        candidates.scores,
+        fused,
+        loaded.ranker.sources,
+        loaded.stats,
+        context,
+        time.time() if now is None else now,
+        vectors,
     )
 
 
 def rerank(
+    serving: Serving,
     loaded: LoadedRanker,
     candidates: Candidates,
     fused: list[Fused],
     history: History,
-    content_space: EmbeddingSpace | None = None,
 ) -> list[Fused]:
     """`fused` in the ranker's order; each score becomes the logistic of the ranker's (in
     (0, 1), so boosts and the padding floor keep their meaning)."""
     if len(fused) < 2:
         return fused
-    x = serving_features(loaded, candidates, fused, history, content_space)
+    x = serving_features(serving, loaded, candidates, fused, history)
     values = loaded.ranker.scores(x)
     order = np.lexsort((np.arange(len(values)), -values))
     return [replace(fused[n], score=1.0 / (1.0 + math.exp(-float(values[n])))) for n in order]

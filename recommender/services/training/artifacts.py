@@ -191,7 +191,7 @@ def store_learned_fusion(
         }
     if learned.ranker is not None:
         now = float(events.timestamps.max()) if len(events) else 0.0
-        stats = ItemStats.build(events, items, now)
+        stats = ItemStats.build(events, items, now, learned.ranker.attribute_keys)
         RankerModel.objects.create(
             version=version,
             sources=learned.ranker.sources,
@@ -203,6 +203,10 @@ def store_learned_fusion(
             item_last_event=np.nan_to_num(stats.last_event, nan=-1.0).tolist(),
             item_created=stats.created.tolist(),
             item_category=stats.category.tolist(),
+            attribute_keys=list(stats.attribute_keys),
+            item_attributes=[
+                [None if np.isnan(v) else float(v) for v in column] for column in stats.attributes.T
+            ],
         )
     tuning = {**learned.tuning_report, "history": learned.trials}
     # What was tuned serves while the configuration it was tuned under does.
