@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('recommender', '0016_served_list_retention'),
+        ('recommender', '0017_console_labels'),
     ]
 
     operations = [
