@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import lapack
 
 from recommender.engine.data import InteractionMatrix
 from recommender.engine.profiles import Recency
 from recommender.engine.sources.base import ItemNeighbourSource, prune_rows
+from recommender.engine.sources.dense_inverse import spd_inverse_in_place
 from recommender.engine.sources.registry import Setting, SourceSpec, neighbour_count
 
 # Columns of the Gram matrix computed per sparse product, and rows pruned per argpartition:
@@ -85,33 +85,11 @@ class EASESource(ItemNeighbourSource):
             stop = min(start + _BLOCK, n_items)
             gram[:, start:stop] = (transposed @ matrix[:, start:stop]).toarray()
         gram[np.diag_indices(n_items)] += self.l2
-        inverse = _spd_inverse_in_place(gram)
+        inverse = spd_inverse_in_place(gram)
         diagonal = np.diag(inverse).copy()
         inverse /= -diagonal[None, :]
         inverse[np.diag_indices(n_items)] = 0.0
         return _row_candidates(inverse, self.top_n)
-
-
-def _spd_inverse_in_place(matrix: np.ndarray) -> np.ndarray:
-    """Inverse of a symmetric positive definite float32 matrix, overwriting it (Cholesky).
-
-    Half the work of a general inverse and no second n x n buffer: LAPACK works on the
-    Fortran view of the (symmetric) C array, and only its upper triangle is mirrored after.
-    """
-    n = matrix.shape[0]
-    factor, info = lapack.spotrf(matrix.T, lower=False, clean=False, overwrite_a=True)
-    if info == 0:
-        factor, info = lapack.spotri(factor, lower=False, overwrite_c=True)
-    if info != 0:
-        raise ValueError(f"the regularised Gram matrix is not positive definite (LAPACK {info})")
-    # LAPACK filled the upper triangle of the Fortran view, i.e. the lower one of `matrix`.
-    inverse = factor.T
-    for start in range(0, n, _BLOCK):
-        stop = min(start + _BLOCK, n)
-        inverse[start:stop, stop:] = inverse[stop:, start:stop].T
-        block = inverse[start:stop, start:stop]
-        block[np.triu_indices(stop - start, 1)] = block.T[np.triu_indices(stop - start, 1)]
-    return inverse
 
 
 def _row_candidates(dense: np.ndarray, top_n: int) -> sp.csr_matrix:

@@ -41,7 +41,8 @@ import scipy.sparse as sp
 from recommender.engine.data import InteractionMatrix
 from recommender.engine.profiles import Recency, Vectors
 from recommender.engine.sources.base import ItemNeighbourSource, prune_rows
-from recommender.engine.sources.ease import _row_candidates, _spd_inverse_in_place
+from recommender.engine.sources.dense_inverse import spd_inverse_in_place
+from recommender.engine.sources.ease import _row_candidates
 from recommender.engine.sources.registry import (
     Setting,
     SourceSpec,
@@ -160,7 +161,7 @@ def _dense_weights(
         stop = min(start + _BLOCK, n_items)
         gram[:, start:stop] = (transposed @ columns[:, start:stop]).toarray()
     gram[np.diag_indices(n_items)] += shift
-    inverse = _spd_inverse_in_place(gram)
+    inverse = spd_inverse_in_place(gram)
     entries = target.tocoo()
     # (PT)_jj = Σ_k P_jk T_kj over T's entries (k, j).
     through_text = np.bincount(
