@@ -147,11 +147,13 @@ def _parse_attribute(key: str, raw: str) -> AttributeCondition:
     return AttributeCondition(name=name, values=tuple(dict.fromkeys(values)))
 
 
-def _parse_categories(key: str, raw: str) -> tuple[str, ...]:
-    # An empty name between commas is refused, not skipped: the document states each name holds
-    # a character, so `a,,b` is as invalid as an empty list.
+def _parse_categories(key: str, raw: str, *, skip_empty: bool) -> tuple[str, ...]:
+    # A request's empty name between commas is refused, not skipped: the document states each
+    # name holds a character, so `a,,b` is as invalid as an empty list.
     parts = [part.strip() for part in raw.split(",")]
-    if not all(parts) or len(parts) > MAX_VALUES:
+    if skip_empty:
+        parts = [part for part in parts if part]
+    if not parts or not all(parts) or len(parts) > MAX_VALUES:
         raise FilterError(
             [{"field": key, "message": f"needs 1 to {MAX_VALUES} category names, none empty"}]
         )
@@ -162,8 +164,12 @@ def is_filter_param(key: str) -> bool:
     return key in FILTER_PARAMS or key.startswith(ATTRIBUTE_PREFIX)
 
 
-def parse_filter(params: Iterable[tuple[str, str]]) -> ItemFilter:
-    """Build a filter from (key, value) pairs; other keys are the caller's. Raises FilterError."""
+def parse_filter(
+    params: Iterable[tuple[str, str]], *, skip_empty_names: bool = False
+) -> ItemFilter:
+    """Build a filter from (key, value) pairs; other keys are the caller's. Raises FilterError.
+
+    `skip_empty_names` drops empty category names (`a,,b`, `a,`) instead of refusing them."""
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     conditions: dict[str, AttributeCondition] = {}
@@ -171,9 +177,9 @@ def parse_filter(params: Iterable[tuple[str, str]]) -> ItemFilter:
     for key, raw in params:
         try:
             if key == "category":
-                include = include + _parse_categories(key, raw)
+                include = include + _parse_categories(key, raw, skip_empty=skip_empty_names)
             elif key == "exclude_category":
-                exclude = exclude + _parse_categories(key, raw)
+                exclude = exclude + _parse_categories(key, raw, skip_empty=skip_empty_names)
             elif key.startswith(ATTRIBUTE_PREFIX):
                 if key in {f"{ATTRIBUTE_PREFIX}{name}" for name in conditions}:
                     raise FilterError([{"field": key, "message": "given more than once"}])
@@ -191,11 +197,14 @@ def parse_filter(params: Iterable[tuple[str, str]]) -> ItemFilter:
 
 
 def parse_filter_text(text: str) -> ItemFilter:
-    """A filter written as a query string (`category=Running&attr.brand=Acme`), for boosts."""
+    """A filter written as a query string (`category=Running&attr.brand=Acme`), for boosts.
+
+    Empty category names are skipped, as they always were here: boosts live in configuration
+    versions saved under that rule, and an active version must keep serving as it was saved."""
     pairs = []
     for part in text.split("&"):
         key, sep, value = part.partition("=")
         if not sep or not is_filter_param(key.strip()):
             raise FilterError([{"field": part, "message": "expected category=…, attr.NAME=…"}])
         pairs.append((key.strip(), value))
-    return parse_filter(pairs)
+    return parse_filter(pairs, skip_empty_names=True)

@@ -81,3 +81,15 @@ def test_boost_conditions_use_the_same_syntax() -> None:
     assert item_filter.matches(["Running"], {"brand": "Acme"})
     with pytest.raises(FilterError):
         parse_filter_text("colour=red")
+
+
+def test_a_boost_skips_empty_category_names_a_request_refuses() -> None:
+    # Boosts stay as configuration versions saved them (empty names were always skipped there);
+    # a request's `a,` is refused, as the OpenAPI document states.
+    boost = parse_filter_text("category=Running,&exclude_category=,Kids,,")
+    assert boost.include_categories == ("Running",)
+    assert boost.exclude_categories == ("Kids",)
+    with pytest.raises(FilterError):
+        parse_filter([("category", "Running,")])
+    with pytest.raises(FilterError):
+        parse_filter_text("category= , ")
