@@ -108,11 +108,14 @@ def user_cases(
     pool: int,
     max_recent: int,
     max_users: int,
+    proposals: Mapping[str, list[dict[int, float]]] | None = None,
 ) -> list[UserCase]:
-    """The cases of at most `max_users` test users of `split` (sources fitted on split.train)."""
+    """The cases of at most `max_users` test users of `split` (sources fitted on split.train);
+    `proposals` (per source, those users' candidates) spares computing them again."""
     users = validation_users(split, data, max_users)
     proposals = {
-        name: source_proposals(source, data, users, pool) for name, source in sources.items()
+        name: (proposals or {}).get(name) or source_proposals(source, data, users, pool)
+        for name, source in sources.items()
     }
     recent = recent_items(split.train, max_recent)
     # Each user's newest training event: the last of their run once sorted by (user, time).

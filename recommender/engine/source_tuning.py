@@ -135,6 +135,8 @@ class SourceTuning:
     applied: dict[str, float]
     report: dict[str, Any]
     trials: list[dict[str, Any]] = field(default_factory=list)
+    # Each source's candidates for the validation users, from `sources` (the fusion reuses them).
+    proposals: dict[str, Proposals] = field(default_factory=dict)
 
 
 def tune_sources(
@@ -229,4 +231,4 @@ def tune_sources(
     }
     if skipped:
         report["not_finished"] = skipped
-    return SourceTuning(current, sources, applied, report, trials)
+    return SourceTuning(current, sources, applied, report, trials, proposals)

@@ -335,6 +335,7 @@ def learn_tenant_fusion(
         pool=FUSION_POOL,
         max_recent=int(config["profile"]["max_events"]),
         max_users=int(training["eval_users"]),
+        proposals=tuned.proposals if tuned is not None else None,
     )
     spent = float(sources_report.get("spent_s", 0.0))
     learned = learn_fusion(
