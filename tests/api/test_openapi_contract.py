@@ -36,22 +36,14 @@ from recommender import vectorstore
 from recommender.api.pagination import IdCursorPagination
 from recommender.api.schemas import SERVER_STATUSES
 from recommender.engine import filters
-from recommender.engine.config_schema import merge_config
 from recommender.models import EmbeddingSpace, EndUser, Item, Job
-from recommender.services.config import active_config, active_config_version, config_save
-from recommender.services.encoding.encode import encode_tenant
-from recommender.services.experiments.lifecycle import (
-    VariantSpec,
-    experiment_create,
-    experiment_start,
-)
 from recommender.services.ingest import rows
 from recommender.services.search import semantic
 from recommender.services.serving import params, rules
-from recommender.services.training.train import train_tenant
 from tenants.api_base import TenantAPIView
 from tenants.models import ALL_SCOPES, Tenant
 from tenants.services import api_key_create
+from tests.api.live_world import train_under_experiment
 from tests.api.support import ApiResponse, assert_error
 from tests.factories import EndUserFactory, InteractionFactory, ItemFactory
 from tests.retrieval.conftest import store_catalog
@@ -312,25 +304,8 @@ def world(django_db_setup: Any, django_db_blocker: Any, tiny_model_dir: str) -> 
             item=Item.objects.for_tenant(owner).get(external_id="watch-1"),
             event_id="contract-stored-event",
         )
-        config_save(tenant=owner, data={"encoder": {"model": tiny_model_dir, "device": "cpu"}})
-        encode_tenant(tenant=owner)
-        train_tenant(tenant=owner)
+        experiment = train_under_experiment(owner, tiny_model_dir, "contract")
         job = Job.objects.create(tenant=owner, kind=Job.Kind.ENCODE)
-        # A running A/B test: recommendations carry their variant.
-        reweighted = config_save(
-            tenant=owner,
-            data=merge_config(active_config(owner), {"sources": {"popular": {"weight": 0.3}}}),
-            activate=False,
-        )
-        experiment = experiment_create(
-            tenant=owner,
-            name="contract",
-            variants=[
-                VariantSpec("A", active_config_version(owner), 1),  # type: ignore[arg-type]
-                VariantSpec("B", reweighted, 1),
-            ],
-        )
-        experiment_start(experiment=experiment)
         keys = {"all": api_key_create(tenant=owner)[1]}
         # A tenant whose one token is taken by the first request (see `call`), never refilled.
         throttled = Tenant.objects.create(

@@ -37,23 +37,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from recommender import vectorstore
-from recommender.engine.config_schema import merge_config
 from recommender.models import EmbeddingSpace, EndUser, Item, Job
 from recommender.services.config import (
-    active_config,
-    active_config_version,
-    config_save,
     interaction_types,
 )
-from recommender.services.encoding.encode import encode_tenant
-from recommender.services.experiments.lifecycle import (
-    VariantSpec,
-    experiment_create,
-    experiment_start,
-)
-from recommender.services.training.train import train_tenant
 from tenants.models import ApiKey, Tenant
 from tenants.services import api_key_create
+from tests.api.live_world import train_under_experiment
 from tests.api.schemathesis_hooks import inapplicable
 from tests.factories import EndUserFactory, InteractionFactory, ItemFactory
 from tests.platform.gunicorn_server import gunicorn_server
@@ -114,24 +104,8 @@ def world(django_db_setup: Any, django_db_blocker: Any, tiny_model_dir: str) -> 
         buyer = EndUser.objects.for_tenant(owner).get(external_id="buyer")
         watch = Item.objects.for_tenant(owner).get(external_id="watch-1")
         InteractionFactory(tenant=owner, user=buyer, item=watch, event_id=STORED_EVENT)
-        config_save(tenant=owner, data={"encoder": {"model": tiny_model_dir, "device": "cpu"}})
-        encode_tenant(tenant=owner)
-        train_tenant(tenant=owner)
+        experiment = train_under_experiment(owner, tiny_model_dir, "fuzzed")
         jobs = [Job.objects.create(tenant=owner, kind=Job.Kind.ENCODE) for _ in range(2)]
-        reweighted = config_save(
-            tenant=owner,
-            data=merge_config(active_config(owner), {"sources": {"popular": {"weight": 0.3}}}),
-            activate=False,
-        )
-        experiment = experiment_create(
-            tenant=owner,
-            name="fuzzed",
-            variants=[
-                VariantSpec("A", active_config_version(owner), 1),  # type: ignore[arg-type]
-                VariantSpec("B", reweighted, 1),
-            ],
-        )
-        experiment_start(experiment=experiment)
         key = api_key_create(tenant=owner)[1]
         other = Tenant.objects.create(slug="schema-fuzzing-other", name="Schema fuzzing other")
         ItemFactory(tenant=other, external_id="other-item", title="Another tenant's item")

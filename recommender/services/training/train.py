@@ -216,18 +216,21 @@ def _matrix(split: HoldOut, items: ItemTable, settings: Mapping[str, Any]) -> In
     )
 
 
+TEMPORAL_VALIDATION = "temporal: one cut-off before the evaluation cut-off"
+
+
 def _validation_split(events: Events, fraction: float) -> tuple[HoldOut, str, bool]:
     """The split tuning and the learned fusion use, carved from the events before the
     evaluation cut-off; how it was carved; whether it is temporal (one cut-off)."""
     holdout = temporal_split(events, test_fraction=fraction)
     split = validation_split(holdout, test_fraction=fraction)
     if len(split.test) >= MIN_TUNING_USERS:
-        return split, "temporal: one cut-off before the evaluation cut-off", True
+        return split, TEMPORAL_VALIDATION, True
     # Too few users discovered anything after the validation cut-off (their last days belong
     # to a handful of users): each user's newest events are theirs to find.
     per_user = per_user_validation_split(holdout, test_fraction=fraction)
     if len(per_user.test) <= len(split.test):
-        return split, "temporal: one cut-off before the evaluation cut-off", True
+        return split, TEMPORAL_VALIDATION, True
     how = (
         f"per user: each user's newest events ({len(split.test)} users found items after a "
         "single validation cut-off)"
@@ -243,6 +246,7 @@ def _tune_source_settings(
     data: InteractionMatrix,
     fitted: Mapping[str, CandidateSource],
     users: Sequence[int],
+    weights: Mapping[str, float],
     content_vectors: npt.NDArray[np.float32] | None,
 ) -> SourceTuning:
     """`source_tuning.tune_sources` on `split`, refitting with this module's `_fit_all`."""
@@ -267,7 +271,7 @@ def _tune_source_settings(
         refit=refit,
         propose=lambda source: source_proposals(source, data, users, FUSION_POOL),
         relevant=[split.test[u] for u in users],
-        weights={name: float(config["sources"][name]["weight"]) for name in fitted},
+        weights=weights,
         method=config["fusion"]["method"],
         rrf_k=int(config["fusion"]["rrf_k"]),
         k=int(training["k"]),
@@ -325,6 +329,7 @@ def learn_tenant_fusion(
             data=data,
             fitted=fitted,
             users=users,
+            weights=weights,
             content_vectors=content_vectors,
         )
         fitted, effective, sources_report = tuned.sources, tuned.config, tuned.report
